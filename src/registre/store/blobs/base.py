@@ -1,0 +1,84 @@
+"""The blob store interface: immutable, content-addressed (sha256) bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from registre.domain.errors import IntegrityError, InvalidInput
+
+CHUNK_SIZE = 1024 * 1024
+_DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    digest: str  # lowercase hex sha256
+    size: int
+
+
+def check_digest(digest: str) -> str:
+    if not isinstance(digest, str) or not _DIGEST_RE.match(digest):
+        raise InvalidInput(f"invalid sha256 digest: {digest!r}")
+    return digest
+
+
+def iter_chunks(source: BinaryIO | Iterable[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield non-empty byte chunks from a file-like object or an iterable of bytes."""
+    if hasattr(source, "read"):
+        while chunk := source.read(chunk_size):  # type: ignore[union-attr]
+            yield chunk
+    else:
+        for chunk in source:  # type: ignore[union-attr]
+            if chunk:
+                yield bytes(chunk)
+
+
+def verified(chunks: Iterable[bytes], digest: str, size: int | None = None) -> Iterator[bytes]:
+    """Pass chunks through, raising IntegrityError at the end if they do not hash to ``digest``.
+
+    The check runs before the last chunk is released, so a consumer never sees a complete,
+    silently wrong stream.
+    """
+    hasher = hashlib.sha256()
+    total = 0
+    pending: bytes | None = None
+    for chunk in chunks:
+        if pending is not None:
+            yield pending
+        hasher.update(chunk)
+        total += len(chunk)
+        pending = chunk
+    if hasher.hexdigest() != digest or (size is not None and total != size):
+        raise IntegrityError(f"blob {digest} is corrupted: its bytes no longer match their digest")
+    if pending is not None:
+        yield pending
+
+
+class BlobStore(Protocol):
+    """Where file bytes live. Writes are atomic: a blob is visible only once complete."""
+
+    def put(
+        self, source: BinaryIO | Iterable[bytes], expected_digest: str | None = None
+    ) -> StoredBlob:
+        """Stream ``source`` in, hash it, and store it under its sha256 (once, however often)."""
+        ...
+
+    def exists(self, digest: str) -> bool: ...
+
+    def size(self, digest: str) -> int:
+        """Size in bytes; raises NotFound when absent."""
+        ...
+
+    def open(self, digest: str) -> Iterator[bytes]:
+        """Stream the blob's bytes, verifying them against ``digest`` (IntegrityError if not)."""
+        ...
+
+    def delete(self, digest: str) -> None: ...
+
+    def iter_digests(self) -> Iterator[str]:
+        """Every stored digest (for garbage collection)."""
+        ...

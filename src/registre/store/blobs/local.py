@@ -1,0 +1,95 @@
+"""Blobs in a local directory: ``<root>/sha256/ab/<digest>``, written via temp file + rename."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from registre.domain.errors import IntegrityError, NotFound
+from registre.store.blobs.base import CHUNK_SIZE, StoredBlob, check_digest, iter_chunks, verified
+
+
+class LocalBlobStore:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self._blobs = self.root / "sha256"
+        self._tmp = self.root / "tmp"
+        self._blobs.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"LocalBlobStore({str(self.root)!r})"
+
+    def _path(self, digest: str) -> Path:
+        check_digest(digest)
+        return self._blobs / digest[:2] / digest
+
+    def put(
+        self, source: BinaryIO | Iterable[bytes], expected_digest: str | None = None
+    ) -> StoredBlob:
+        if expected_digest is not None:
+            check_digest(expected_digest)
+        hasher = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in iter_chunks(source):
+                    hasher.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            digest = hasher.hexdigest()
+            if expected_digest is not None and digest != expected_digest:
+                raise IntegrityError(
+                    f"uploaded bytes hash to {digest}, not the announced {expected_digest}"
+                )
+            final = self._path(digest)
+            if final.exists():
+                os.unlink(tmp_name)
+            else:
+                final.parent.mkdir(exist_ok=True)
+                os.chmod(tmp_name, 0o444)
+                os.replace(tmp_name, final)
+            return StoredBlob(digest, size)
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+
+    def exists(self, digest: str) -> bool:
+        return self._path(digest).is_file()
+
+    def size(self, digest: str) -> int:
+        try:
+            return self._path(digest).stat().st_size
+        except FileNotFoundError:
+            raise NotFound(f"blob {digest} does not exist") from None
+
+    def open(self, digest: str) -> Iterator[bytes]:
+        path = self._path(digest)
+        try:
+            handle = path.open("rb", buffering=0)
+        except FileNotFoundError:
+            raise NotFound(f"blob {digest} does not exist") from None
+        return verified(_read(handle), digest)
+
+    def delete(self, digest: str) -> None:
+        self._path(digest).unlink(missing_ok=True)
+
+    def iter_digests(self) -> Iterator[str]:
+        for sub in sorted(self._blobs.iterdir()):
+            if sub.is_dir():
+                for entry in sorted(sub.iterdir()):
+                    yield entry.name
+
+
+def _read(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            yield chunk

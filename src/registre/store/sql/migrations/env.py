@@ -1,0 +1,26 @@
+"""Alembic environment: runs migrations against the URL set by ``registre.store.sql.engine``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from registre.store.sql.engine import make_engine
+from registre.store.sql.tables import metadata
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()

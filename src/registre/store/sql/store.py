@@ -1,0 +1,463 @@
+"""The SQL metadata store: reads that build entities, and a write transaction of primitives.
+
+It holds no rules: validation, stage logic and events are the service layer's job.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import exc as sa_exc
+
+from registre.domain.entities import (
+    Event,
+    FileEntry,
+    ModelVersion,
+    RegisteredModel,
+    Stage,
+    VersionStatus,
+)
+from registre.domain.errors import AlreadyExists, Conflict
+from registre.domain.filters import Node, OrderBy
+from registre.store.sql import search
+from registre.store.sql import tables as t
+from registre.store.sql.engine import is_sqlite, make_engine, upgrade
+
+_V = t.versions.c
+
+
+class SqlStore:
+    def __init__(self, url: str, *, migrate: bool = True, pool_size: int = 8) -> None:
+        if migrate:
+            upgrade(url)
+        self.url = url
+        self.engine: Engine = make_engine(url, pool_size=pool_size)
+        self._writer = (
+            self.engine.execution_options(sqlite_immediate=True)
+            if is_sqlite(self.engine)
+            else self.engine
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[WriteTx]:
+        """One write transaction; commits on success, rolls back on any exception."""
+        try:
+            with self._writer.begin() as conn:
+                yield WriteTx(conn)
+        except sa_exc.IntegrityError as exc:
+            raise Conflict(f"the change conflicts with existing data: {exc.orig}") from None
+        except sa_exc.OperationalError as exc:
+            if "database is locked" in str(exc) or "deadlock" in str(exc).lower():
+                raise Conflict("the database is busy; retry the request") from None
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # ---- reads -------------------------------------------------------------------------
+    def get_model(self, conn: Connection, name: str) -> RegisteredModel | None:
+        row = conn.execute(select(t.models).where(t.models.c.name == name)).first()
+        if row is None:
+            return None
+        return self._models(conn, [row])[0]
+
+    def _models(self, conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
+        ids = [r.id for r in rows]
+        if not ids:
+            return []
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        for r in conn.execute(select(t.model_tags).where(t.model_tags.c.model_id.in_(ids))):
+            tags[r.model_id][r.key] = r.value
+        aliases: dict[int, dict[str, int]] = defaultdict(dict)
+        for r in conn.execute(
+            select(t.aliases.c.model_id, t.aliases.c.alias, _V.version)
+            .join(t.versions, _V.id == t.aliases.c.version_id)
+            .where(t.aliases.c.model_id.in_(ids))
+        ):
+            aliases[r.model_id][r.alias] = r.version
+        # Newest version per (model, stage): the "latest_versions" MLflow clients expect.
+        newest = (
+            select(_V.model_id, _V.stage, func.max(_V.version).label("version"))
+            .where(_V.model_id.in_(ids))
+            .group_by(_V.model_id, _V.stage)
+            .subquery()
+        )
+        latest_rows = conn.execute(
+            select(_V.id).join(
+                newest,
+                (newest.c.model_id == _V.model_id)
+                & (newest.c.stage == _V.stage)
+                & (newest.c.version == _V.version),
+            )
+        ).all()
+        latest = self._versions(conn, [r.id for r in latest_rows], with_files=False)
+        by_model: dict[str, list[ModelVersion]] = defaultdict(list)
+        for v in latest:
+            by_model[v.name].append(v)
+        result = []
+        for r in rows:
+            versions = sorted(by_model.get(r.name, []), key=lambda v: v.version)
+            result.append(
+                RegisteredModel(
+                    name=r.name,
+                    description=r.description,
+                    created_at=r.created_at,
+                    updated_at=r.updated_at,
+                    tags=tags.get(r.id, {}),
+                    aliases=aliases.get(r.id, {}),
+                    latest_version=max((v.version for v in versions), default=None),
+                    latest_versions=versions,
+                )
+            )
+        return result
+
+    def search_models(
+        self, conn: Connection, where: Node | None, order: list[OrderBy], limit: int, offset: int
+    ) -> list[RegisteredModel]:
+        rows = conn.execute(
+            select(t.models)
+            .where(search.model_condition(where))
+            .order_by(*search.model_order(order))
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return self._models(conn, rows)
+
+    def version_id(self, conn: Connection, name: str, version: int) -> int | None:
+        return conn.execute(
+            select(_V.id)
+            .join(t.models, t.models.c.id == _V.model_id)
+            .where(t.models.c.name == name, _V.version == version)
+        ).scalar()
+
+    def get_version(self, conn: Connection, name: str, version: int) -> ModelVersion | None:
+        vid = self.version_id(conn, name, version)
+        if vid is None:
+            return None
+        return self._versions(conn, [vid])[0]
+
+    def alias_version(self, conn: Connection, name: str, alias: str) -> int | None:
+        return conn.execute(
+            select(_V.version)
+            .join(t.aliases, t.aliases.c.version_id == _V.id)
+            .join(t.models, t.models.c.id == t.aliases.c.model_id)
+            .where(t.models.c.name == name, t.aliases.c.alias == alias)
+        ).scalar()
+
+    def latest_version(
+        self, conn: Connection, name: str, stage: Stage | None = None, ready_only: bool = True
+    ) -> int | None:
+        query = (
+            select(func.max(_V.version))
+            .join(t.models, t.models.c.id == _V.model_id)
+            .where(t.models.c.name == name)
+        )
+        if stage is not None:
+            query = query.where(_V.stage == stage.value)
+        if ready_only:
+            query = query.where(_V.status == VersionStatus.READY.value)
+        return conn.execute(query).scalar()
+
+    def search_versions(
+        self, conn: Connection, where: Node | None, order: list[OrderBy], limit: int, offset: int
+    ) -> list[ModelVersion]:
+        ids = conn.execute(
+            select(_V.id)
+            .join(t.models, t.models.c.id == _V.model_id)
+            .where(search.version_condition(where))
+            .order_by(*search.version_order(order))
+            .limit(limit)
+            .offset(offset)
+        ).scalars()
+        return self._versions(conn, list(ids), with_files=False)
+
+    def _versions(
+        self, conn: Connection, ids: list[int], *, with_files: bool = True
+    ) -> list[ModelVersion]:
+        """Load full versions for ``ids``, keeping their order."""
+        if not ids:
+            return []
+        rows = conn.execute(
+            select(t.versions, t.models.c.name.label("model_name"))
+            .join(t.models, t.models.c.id == _V.model_id)
+            .where(_V.id.in_(ids))
+        ).all()
+        children: dict[str, dict[int, Any]] = {}
+        for label, table, kind in (
+            ("tags", t.version_tags, dict),
+            ("metrics", t.version_metrics, dict),
+            ("params", t.version_params, dict),
+        ):
+            found: dict[int, Any] = defaultdict(kind)
+            for r in conn.execute(select(table).where(table.c.version_id.in_(ids))):
+                found[r.version_id][r.key] = r.value
+            children[label] = found
+        aliases: dict[int, list[str]] = defaultdict(list)
+        for r in conn.execute(
+            select(t.aliases.c.version_id, t.aliases.c.alias)
+            .where(t.aliases.c.version_id.in_(ids))
+            .order_by(t.aliases.c.alias)
+        ):
+            aliases[r.version_id].append(r.alias)
+        files: dict[int, list[FileEntry]] = defaultdict(list)
+        if with_files:
+            for r in conn.execute(
+                select(t.version_files)
+                .where(t.version_files.c.version_id.in_(ids))
+                .order_by(t.version_files.c.path)
+            ):
+                files[r.version_id].append(FileEntry(r.path, r.digest, r.size))
+        by_id = {
+            r.id: ModelVersion(
+                name=r.model_name,
+                version=r.version,
+                stage=Stage(r.stage),
+                status=VersionStatus(r.status),
+                description=r.description,
+                source=r.source,
+                run_id=r.run_id,
+                created_by=r.created_by,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+                tags=children["tags"].get(r.id, {}),
+                aliases=aliases.get(r.id, []),
+                metrics=children["metrics"].get(r.id, {}),
+                params=children["params"].get(r.id, {}),
+                files=files.get(r.id, []),
+            )
+            for r in rows
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def version_files(self, conn: Connection, name: str, version: int) -> list[FileEntry]:
+        rows = conn.execute(
+            select(t.version_files)
+            .join(t.versions, _V.id == t.version_files.c.version_id)
+            .join(t.models, t.models.c.id == _V.model_id)
+            .where(t.models.c.name == name, _V.version == version)
+            .order_by(t.version_files.c.path)
+        )
+        return [FileEntry(r.path, r.digest, r.size) for r in rows]
+
+    def events(
+        self, conn: Connection, model: str | None, version: int | None, limit: int, offset: int
+    ) -> list[Event]:
+        query = select(t.events)
+        if model is not None:
+            query = query.where(t.events.c.model == model)
+        if version is not None:
+            query = query.where(t.events.c.version == version)
+        rows = conn.execute(query.order_by(t.events.c.id).limit(limit).offset(offset))
+        return [
+            Event(r.id, r.at, r.actor, r.action, r.model, r.version, r.before, r.after)
+            for r in rows
+        ]
+
+    def referenced_digests(self, conn: Connection) -> set[str]:
+        return set(conn.execute(select(t.version_files.c.digest).distinct()).scalars())
+
+
+class WriteTx:
+    """Mutation primitives inside one transaction (see SqlStore.write)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def model_row(self, name: str) -> Any:
+        query = select(t.models).where(t.models.c.name == name)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return self.conn.execute(query).first()
+
+    def insert_model(self, name: str, description: str, now: int) -> int:
+        try:
+            with self.conn.begin_nested():
+                return self.conn.execute(
+                    insert(t.models)
+                    .values(
+                        name=name,
+                        description=description,
+                        created_at=now,
+                        updated_at=now,
+                        last_version=0,
+                    )
+                    .returning(t.models.c.id)
+                ).scalar_one()
+        except sa_exc.IntegrityError:
+            raise AlreadyExists(f"registered model {name!r} already exists") from None
+
+    def update_model(self, model_id: int, **values: Any) -> None:
+        self.conn.execute(update(t.models).where(t.models.c.id == model_id).values(**values))
+
+    def delete_model(self, model_id: int) -> None:
+        self.conn.execute(delete(t.models).where(t.models.c.id == model_id))
+
+    def rename_history(self, old: str, new: str) -> None:
+        self.conn.execute(update(t.events).where(t.events.c.model == old).values(model=new))
+
+    def set_model_tags(self, model_id: int, tags: dict[str, str]) -> None:
+        _upsert_many(self.conn, t.model_tags, "model_id", model_id, tags)
+
+    def delete_model_tag(self, model_id: int, key: str) -> bool:
+        result = self.conn.execute(
+            delete(t.model_tags).where(
+                t.model_tags.c.model_id == model_id, t.model_tags.c.key == key
+            )
+        )
+        return bool(result.rowcount)
+
+    def allocate_version(self, model_id: int, now: int) -> int:
+        """Next version number; the row update serialises concurrent writers on this model."""
+        return self.conn.execute(
+            update(t.models)
+            .where(t.models.c.id == model_id)
+            .values(last_version=t.models.c.last_version + 1, updated_at=now)
+            .returning(t.models.c.last_version)
+        ).scalar_one()
+
+    def insert_version(
+        self,
+        model_id: int,
+        version: int,
+        *,
+        status: str,
+        description: str,
+        source: str,
+        run_id: str | None,
+        created_by: str | None,
+        now: int,
+        files: Iterable[FileEntry] = (),
+        metrics: dict[str, float] | None = None,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> int:
+        vid = self.conn.execute(
+            insert(t.versions)
+            .values(
+                model_id=model_id,
+                version=version,
+                stage=Stage.NONE.value,
+                status=status,
+                description=description,
+                source=source,
+                run_id=run_id,
+                created_by=created_by,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(_V.id)
+        ).scalar_one()
+        self.add_files(vid, files)
+        for table, values in (
+            (t.version_metrics, metrics),
+            (t.version_params, params),
+            (t.version_tags, tags),
+        ):
+            if values:
+                self.conn.execute(
+                    insert(table),
+                    [{"version_id": vid, "key": k, "value": v} for k, v in values.items()],
+                )
+        return vid
+
+    def add_files(self, version_id: int, files: Iterable[FileEntry]) -> None:
+        rows = [
+            {"version_id": version_id, "path": f.path, "digest": f.digest, "size": f.size}
+            for f in files
+        ]
+        if rows:
+            self.conn.execute(insert(t.version_files), rows)
+
+    def version_row(self, model_id: int, version: int) -> Any:
+        return self.conn.execute(
+            select(t.versions).where(_V.model_id == model_id, _V.version == version)
+        ).first()
+
+    def versions_in_stage(self, model_id: int, stage: Stage) -> list[Any]:
+        return self.conn.execute(
+            select(_V.id, _V.version).where(_V.model_id == model_id, _V.stage == stage.value)
+        ).all()
+
+    def update_version(self, version_id: int, **values: Any) -> None:
+        self.conn.execute(update(t.versions).where(_V.id == version_id).values(**values))
+
+    def delete_version(self, version_id: int) -> None:
+        self.conn.execute(delete(t.versions).where(_V.id == version_id))
+
+    def set_version_values(self, table: Any, version_id: int, values: dict[str, Any]) -> None:
+        _upsert_many(self.conn, table, "version_id", version_id, values)
+
+    def delete_version_tag(self, version_id: int, key: str) -> bool:
+        result = self.conn.execute(
+            delete(t.version_tags).where(
+                t.version_tags.c.version_id == version_id, t.version_tags.c.key == key
+            )
+        )
+        return bool(result.rowcount)
+
+    def alias_row(self, model_id: int, alias: str) -> Any:
+        return self.conn.execute(
+            select(t.aliases.c.version_id, _V.version)
+            .join(t.versions, _V.id == t.aliases.c.version_id)
+            .where(t.aliases.c.model_id == model_id, t.aliases.c.alias == alias)
+        ).first()
+
+    def set_alias(self, model_id: int, alias: str, version_id: int) -> None:
+        self.conn.execute(
+            delete(t.aliases).where(t.aliases.c.model_id == model_id, t.aliases.c.alias == alias)
+        )
+        self.conn.execute(
+            insert(t.aliases).values(model_id=model_id, alias=alias, version_id=version_id)
+        )
+
+    def delete_alias(self, model_id: int, alias: str) -> None:
+        self.conn.execute(
+            delete(t.aliases).where(t.aliases.c.model_id == model_id, t.aliases.c.alias == alias)
+        )
+
+    def add_event(
+        self,
+        *,
+        at: int,
+        actor: str,
+        action: str,
+        model: str,
+        version: int | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(t.events).values(
+                at=at,
+                actor=actor,
+                action=action,
+                model=model,
+                version=version,
+                before=before,
+                after=after,
+            )
+        )
+
+
+def _upsert_many(
+    conn: Connection, table: Any, owner: str, owner_id: int, values: dict[str, Any]
+) -> None:
+    if not values:
+        return
+    owner_col = table.c[owner]
+    conn.execute(delete(table).where(owner_col == owner_id, table.c.key.in_(list(values))))
+    conn.execute(
+        insert(table), [{owner: owner_id, "key": k, "value": v} for k, v in values.items()]
+    )
+
+
+__all__ = ["Conflict", "SqlStore", "WriteTx"]
