@@ -218,10 +218,13 @@ class Registry:
         now = now_ms()
         with self.store.write() as tx:
             row = tx.model_row(name)
+            if row is None and not create_model:
+                raise NotFound(f"registered model {name!r} does not exist")
             if row is None:
-                if not create_model:
-                    raise NotFound(f"registered model {name!r} does not exist")
-                model_id = self._create_in_tx(tx, name, now, actor)
+                try:
+                    model_id = self._create_in_tx(tx, name, now, actor)
+                except AlreadyExists:  # another writer created it first: use theirs
+                    model_id = tx.model_row(name).id
             else:
                 model_id = row.id
             number = tx.allocate_version(model_id, now)

@@ -11,7 +11,7 @@ from typing import BinaryIO, Protocol
 from registre.domain.errors import IntegrityError, InvalidInput
 
 CHUNK_SIZE = 1024 * 1024
-_DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
+DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +21,14 @@ class StoredBlob:
 
 
 def check_digest(digest: str) -> str:
-    if not isinstance(digest, str) or not _DIGEST_RE.match(digest):
+    if not isinstance(digest, str) or not DIGEST_RE.match(digest):
         raise InvalidInput(f"invalid sha256 digest: {digest!r}")
     return digest
 
 
-def iter_chunks(source: BinaryIO | Iterable[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+def iter_chunks(
+    source: BinaryIO | Iterable[bytes], chunk_size: int = CHUNK_SIZE
+) -> Iterator[bytes]:
     """Yield non-empty byte chunks from a file-like object or an iterable of bytes."""
     if hasattr(source, "read"):
         while chunk := source.read(chunk_size):  # type: ignore[union-attr]

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from registre.domain.errors import IntegrityError, NotFound
-from registre.store.blobs.base import CHUNK_SIZE, StoredBlob, check_digest, iter_chunks, verified
+from registre.store.blobs.base import (
+    CHUNK_SIZE,
+    DIGEST_RE,
+    StoredBlob,
+    check_digest,
+    iter_chunks,
+    verified,
+)
 
 
 class LocalBlobStore:
@@ -50,12 +57,13 @@ class LocalBlobStore:
                     f"uploaded bytes hash to {digest}, not the announced {expected_digest}"
                 )
             final = self._path(digest)
-            if final.exists():
+            if final.is_file() and final.stat().st_size == size:
                 os.unlink(tmp_name)
-            else:
+            else:  # absent, or damaged (wrong size): the fresh bytes replace it
                 final.parent.mkdir(exist_ok=True)
                 os.chmod(tmp_name, 0o444)
                 os.replace(tmp_name, final)
+                _fsync_dir(final.parent)
             return StoredBlob(digest, size)
         except BaseException:
             if os.path.exists(tmp_name):
@@ -86,10 +94,20 @@ class LocalBlobStore:
         for sub in sorted(self._blobs.iterdir()):
             if sub.is_dir():
                 for entry in sorted(sub.iterdir()):
-                    yield entry.name
+                    if DIGEST_RE.match(entry.name):
+                        yield entry.name
 
 
 def _read(handle: BinaryIO) -> Iterator[bytes]:
     with handle:
         while chunk := handle.read(CHUNK_SIZE):
             yield chunk
+
+
+def _fsync_dir(path: Path) -> None:
+    # Make the rename durable: a recorded blob must survive a power cut.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

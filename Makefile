@@ -1,0 +1,26 @@
+# The same commands the README shows.
+.PHONY: run test lint format bench clean
+
+run:  ## set up and start the server on embedded defaults (SQLite + ./registre-data)
+	scripts/bootstrap
+	.venv/bin/registre server
+
+test:  ## set up (virtualenv, PostgreSQL binaries) and run the whole test suite
+	scripts/bootstrap test
+	scripts/install-services
+	.venv/bin/ruff check src tests bench examples
+	.venv/bin/python -m pytest -q -p no:cacheprovider
+
+lint:
+	.venv/bin/ruff check src tests bench examples
+	.venv/bin/ruff format --check src tests bench examples
+
+format:
+	.venv/bin/ruff format src tests bench examples
+	.venv/bin/ruff check --fix src tests bench examples
+
+bench:  ## run the benchmark against a fresh local server (see bench/RESULTS.md)
+	.venv/bin/python bench/run.py
+
+clean:
+	rm -rf .venv registre-data .pytest_cache

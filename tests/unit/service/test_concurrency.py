@@ -1,0 +1,56 @@
+"""Many processes registering versions of one model at once get exactly 1..N."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing as mp
+from pathlib import Path
+
+from registre.service.registry import Registry
+from registre.store.blobs.local import LocalBlobStore
+from registre.store.sql.store import SqlStore
+
+PROCESSES = 8
+PER_PROCESS = 12
+
+
+def _register_many(database_url: str, blob_root: str, worker: int, start: mp.Barrier) -> list[int]:  # type: ignore[valid-type]
+    registry = Registry(SqlStore(database_url, migrate=False), LocalBlobStore(blob_root))
+    from registre.domain.entities import FileEntry
+
+    blob = registry.upload_blob(io.BytesIO(f"worker {worker}".encode()))
+    start.wait()  # type: ignore[attr-defined]
+    got = []
+    for i in range(PER_PROCESS):
+        version = registry.register_version(
+            "Contended",
+            [FileEntry("model.bin", blob.digest, blob.size)],
+            metrics={"worker": worker, "i": i},
+        )
+        got.append(version.version)
+    registry.close()
+    return got
+
+
+def test_concurrent_registrations_get_distinct_gap_free_versions(
+    database_url: str, tmp_path: Path
+) -> None:
+    blob_root = str(tmp_path / "blobs")
+    Registry(SqlStore(database_url), LocalBlobStore(blob_root)).close()  # migrate once
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Manager().Barrier(PROCESSES)
+    with ctx.Pool(PROCESSES) as pool:
+        results = pool.starmap(
+            _register_many, [(database_url, blob_root, w, barrier) for w in range(PROCESSES)]
+        )
+    numbers = sorted(n for chunk in results for n in chunk)
+    assert numbers == list(range(1, PROCESSES * PER_PROCESS + 1))
+
+    registry = Registry(SqlStore(database_url, migrate=False), LocalBlobStore(blob_root))
+    stored = [v.version for v in registry.list_versions("Contended")]
+    assert stored == numbers
+    assert registry.get_model("Contended").latest_version == PROCESSES * PER_PROCESS
+    # Exactly one create_model event: concurrent first registrations did not race.
+    creates = [e for e in registry.history("Contended").items if e.action == "create_model"]
+    assert len(creates) == 1
+    registry.close()

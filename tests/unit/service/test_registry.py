@@ -1,0 +1,282 @@
+"""The registry's rules, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from registre.domain.entities import FileEntry, Stage
+from registre.domain.errors import AlreadyExists, Conflict, IntegrityError, InvalidInput, NotFound
+from registre.service.context import acting_as
+from registre.service.registry import Registry
+
+Upload = Callable[..., FileEntry]
+
+
+def test_register_allocates_consecutive_versions_and_creates_the_model(
+    registry: Registry, upload: Upload
+) -> None:
+    f = upload("model/model.skops", b"weights")
+    v1 = registry.register_version("Iris", [f], metrics={"accuracy": 0.9}, params={"C": 1.0})
+    v2 = registry.register_version("Iris", [f], metrics={"accuracy": 0.95})
+    assert (v1.version, v2.version) == (1, 2)
+    assert v1.params == {"C": "1.0"}
+    assert v2.metrics == {"accuracy": 0.95}
+    assert v1.files == [FileEntry("model/model.skops", f.digest, 7)]
+    assert registry.get_model("Iris").latest_version == 2
+    assert [v.version for v in registry.list_versions("Iris")] == [1, 2]
+
+
+def test_deleted_versions_are_never_reused(registry: Registry, upload: Upload) -> None:
+    f = upload("a.txt", b"a")
+    registry.register_version("M", [f])
+    registry.register_version("M", [f])
+    registry.delete_version("M", 2)
+    assert registry.register_version("M", [f]).version == 3
+
+
+def test_register_refuses_files_whose_blob_is_missing_and_writes_nothing(
+    registry: Registry,
+) -> None:
+    ghost = FileEntry("model.bin", "0" * 64, 10)
+    with pytest.raises(InvalidInput, match="has not been uploaded"):
+        registry.register_version("Ghost", [ghost])
+    with pytest.raises(NotFound):
+        registry.get_model("Ghost")
+
+
+@pytest.mark.parametrize(
+    "path", ["../escape", "/etc/passwd", "a\\b", "a/../../b", "nul\x00byte", "C:/win", ""]
+)
+def test_unsafe_artifact_paths_are_rejected(registry: Registry, upload: Upload, path: str) -> None:
+    good = upload("ok.txt", b"ok")
+    with pytest.raises(InvalidInput):
+        registry.register_version("Paths", [FileEntry(path, good.digest, good.size)])
+    with pytest.raises(NotFound):
+        registry.get_model("Paths")
+
+
+@pytest.mark.parametrize("name", ["", " ", "a/b", "x" * 257, "tab\tname", "new\nline"])
+def test_invalid_model_names_are_rejected(registry: Registry, name: str) -> None:
+    with pytest.raises(InvalidInput):
+        registry.create_model(name)
+
+
+def test_duplicate_model_is_already_exists(registry: Registry) -> None:
+    registry.create_model("Dup", description="first")
+    with pytest.raises(AlreadyExists):
+        registry.create_model("Dup")
+    assert registry.get_model("Dup").description == "first"
+
+
+def test_transition_with_archive_existing_is_one_step(registry: Registry, upload: Upload) -> None:
+    f = upload("m", b"m")
+    for _ in range(3):
+        registry.register_version("T", [f])
+    registry.transition_stage("T", 1, "staging")
+    registry.transition_stage("T", 1, "PRODUCTION")
+    registry.transition_stage("T", 3, "production")  # two in Production without archiving
+    moved = registry.transition_stage("T", 2, "Production", archive_existing=True)
+    assert moved.stage is Stage.PRODUCTION
+    stages = {v.version: v.stage for v in registry.list_versions("T")}
+    assert stages == {1: Stage.ARCHIVED, 2: Stage.PRODUCTION, 3: Stage.ARCHIVED}
+
+
+def test_unknown_stage_names_the_valid_ones(registry: Registry, upload: Upload) -> None:
+    registry.register_version("S", [upload("m", b"m")])
+    with pytest.raises(InvalidInput, match="None, Staging, Production, Archived"):
+        registry.transition_stage("S", 1, "Prod")
+    with pytest.raises(InvalidInput, match="archive_existing"):
+        registry.transition_stage("S", 1, "Archived", archive_existing=True)
+
+
+def test_unknown_model_and_version_are_not_found(registry: Registry, upload: Upload) -> None:
+    with pytest.raises(NotFound, match="does not exist"):
+        registry.get_version("Nope", 1)
+    registry.register_version("Known", [upload("m", b"m")])
+    with pytest.raises(NotFound, match="no version 7"):
+        registry.get_version("Known", 7)
+    with pytest.raises(InvalidInput):
+        registry.get_version("Known", "abc")
+
+
+def test_aliases_move_and_resolve(registry: Registry, upload: Upload) -> None:
+    f = upload("m", b"m")
+    registry.register_version("A", [f])
+    registry.register_version("A", [f])
+    registry.set_alias("A", "champion", 1)
+    registry.set_alias("A", "champion", 2)
+    assert registry.resolve_uri("models:/A@champion").version == 2
+    assert registry.get_model("A").aliases == {"champion": 2}
+    assert registry.get_version("A", 2).aliases == ["champion"]
+    registry.delete_alias("A", "champion")
+    with pytest.raises(NotFound, match="no alias"):
+        registry.resolve("A", "@champion")
+    with pytest.raises(InvalidInput):
+        registry.set_alias("A", "latest", 1)
+
+
+def test_resolve_by_number_stage_and_latest(registry: Registry, upload: Upload) -> None:
+    f = upload("m", b"m")
+    for _ in range(3):
+        registry.register_version("R", [f])
+    registry.transition_stage("R", 2, "Production")
+    assert registry.resolve_uri("models:/R/Production").version == 2
+    assert registry.resolve_uri("models:/R/production").version == 2
+    assert registry.resolve_uri("models:/R/latest").version == 3
+    assert registry.resolve_uri("models:/R/1").version == 1
+    with pytest.raises(NotFound, match="no version in stage Staging"):
+        registry.resolve_uri("models:/R/Staging")
+    with pytest.raises(InvalidInput):
+        registry.resolve_uri("models:/R/Prod")
+
+
+def test_rollback_restores_the_previous_production_version_and_history_tells_all(
+    registry: Registry, upload: Upload
+) -> None:
+    f = upload("m", b"m")
+    registry.register_version("H", [f])
+    registry.register_version("H", [f])
+    with acting_as("alice"):
+        registry.transition_stage("H", 1, "Production")
+    with acting_as("bob"):
+        registry.transition_stage("H", 2, "Production", archive_existing=True)
+        registry.set_alias("H", "champion", 2)
+    with acting_as("carol"):
+        restored = registry.rollback("H")
+    assert restored.version == 1 and restored.stage is Stage.PRODUCTION
+    assert registry.get_version("H", 2).stage is Stage.ARCHIVED
+
+    events = registry.history("H").items
+    moves = [(e.actor, e.action, e.version, e.before, e.after) for e in events[3:]]
+    assert moves == [
+        ("alice", "transition_stage", 1, {"stage": "None"}, {"stage": "Production"}),
+        (
+            "bob",
+            "transition_stage",
+            1,
+            {"stage": "Production"},
+            {"stage": "Archived", "archived_by": 2},
+        ),
+        ("bob", "transition_stage", 2, {"stage": "None"}, {"stage": "Production"}),
+        ("bob", "set_alias", 2, None, {"alias": "champion", "version": 2}),
+        (
+            "carol",
+            "transition_stage",
+            2,
+            {"stage": "Production"},
+            {"stage": "Archived", "archived_by": 1},
+        ),
+        ("carol", "rollback", 1, {"stage": "Archived"}, {"stage": "Production"}),
+    ]
+    assert all(e.at > 0 for e in events)
+
+
+def test_rollback_without_an_earlier_version_is_a_conflict(
+    registry: Registry, upload: Upload
+) -> None:
+    registry.register_version("Solo", [upload("m", b"m")])
+    registry.transition_stage("Solo", 1, "Production")
+    with pytest.raises(Conflict):
+        registry.rollback("Solo")
+
+
+def test_search_versions_by_metric_stage_tag_alias_with_order_and_pages(
+    registry: Registry, upload: Upload
+) -> None:
+    f = upload("m", b"m")
+    for acc in (0.85, 0.93, 0.97, 0.91):
+        registry.register_version("Search", [f], metrics={"accuracy": acc})
+    registry.register_version("Other", [f], metrics={"accuracy": 0.99})
+    registry.transition_stage("Search", 2, "Production")
+    registry.transition_stage("Search", 3, "Production")
+    registry.set_version_tag("Search", 3, "team", "vision")
+    registry.set_alias("Search", "champion", 3)
+
+    def versions(flt: str, **kw: object) -> list[tuple[str, int]]:
+        return [(v.name, v.version) for v in registry.search_versions(flt, **kw).items]  # type: ignore[arg-type]
+
+    assert versions("metrics.accuracy > 0.9 and stage = 'production'", order_by="version") == [
+        ("Search", 2),
+        ("Search", 3),
+    ]
+    assert versions("name = 'Search'", order_by=["metrics.accuracy DESC"]) == [
+        ("Search", 3),
+        ("Search", 2),
+        ("Search", 4),
+        ("Search", 1),
+    ]
+    assert versions("tags.team = 'vision'") == [("Search", 3)]
+    assert versions("alias = 'champion'") == [("Search", 3)]
+    assert versions("name LIKE 'Sea%' and version_number >= 4") == [("Search", 4)]
+    assert versions("name IN ('Other') or metrics.accuracy < 0.86") == [
+        ("Other", 1),
+        ("Search", 1),
+    ]
+
+    first = registry.search_versions("name = 'Search'", order_by="version", max_results=3)
+    assert [v.version for v in first.items] == [1, 2, 3] and first.next_page_token
+    rest = registry.search_versions(
+        "name = 'Search'", order_by="version", max_results=3, page_token=first.next_page_token
+    )
+    assert [v.version for v in rest.items] == [4] and rest.next_page_token is None
+
+    for bad in ("metrics.accuracy > 'high'", "bogus = 1", "name = ", "stage = 'Prod'"):
+        with pytest.raises(InvalidInput):
+            registry.search_versions(bad)
+    with pytest.raises(InvalidInput):
+        registry.search_versions(page_token="not-a-token")
+
+
+def test_search_models_by_name_and_tag(registry: Registry) -> None:
+    registry.create_model("alpha", tags={"team": "a"})
+    registry.create_model("beta", tags={"team": "b"})
+    registry.create_model("alphabet")
+    names = [m.name for m in registry.search_models("name LIKE 'alpha%'").items]
+    assert names == ["alpha", "alphabet"]
+    assert [m.name for m in registry.search_models("tags.team = 'b'").items] == ["beta"]
+    # A model without the tag matches "!=" (how MLflow filters out prompts).
+    assert [m.name for m in registry.search_models("tags.team != 'b'").items] == [
+        "alpha",
+        "alphabet",
+    ]
+
+
+def test_annotations_rename_and_delete(registry: Registry, upload: Upload) -> None:
+    registry.create_model("Old", description="d1", tags={"k": "v"})
+    registry.register_version("Old", [upload("m", b"m")])
+    registry.update_model("Old", "d2")
+    registry.set_model_tag("Old", "k", "v2")
+    registry.update_version("Old", 1, "first version")
+    registry.set_version_tag("Old", 1, "validated", "yes")
+    renamed = registry.rename_model("Old", "New")
+    assert renamed.description == "d2" and renamed.tags == {"k": "v2"}
+    v = registry.get_version("New", 1)
+    assert v.description == "first version" and v.tags == {"validated": "yes"}
+    assert any(e.action == "create_model" for e in registry.history("New").items)
+    registry.delete_version_tag("New", 1, "validated")
+    registry.delete_model_tag("New", "k")
+    with pytest.raises(NotFound):
+        registry.delete_model_tag("New", "k")
+    registry.delete_model("New")
+    with pytest.raises(NotFound):
+        registry.get_model("New")
+
+
+def test_files_stream_verified_and_corruption_is_detected(
+    registry: Registry, upload: Upload
+) -> None:
+    f = upload("model/weights.bin", b"x" * 5000)
+    registry.register_version("Blob", [f])
+    entry, stream = registry.open_file("Blob", 1, "model/weights.bin")
+    assert b"".join(stream) == b"x" * 5000 and entry.digest == f.digest
+    with pytest.raises(NotFound):
+        registry.open_file("Blob", 1, "model/other.bin")
+
+    blob_path = registry.blobs.root / "sha256" / f.digest[:2] / f.digest  # type: ignore[attr-defined]
+    blob_path.chmod(0o644)
+    blob_path.write_bytes(b"y" * 5000)
+    _, stream = registry.open_file("Blob", 1, "model/weights.bin")
+    with pytest.raises(IntegrityError):
+        b"".join(stream)
