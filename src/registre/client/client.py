@@ -53,6 +53,13 @@ class Client:
     def __init__(self, target: str | os.PathLike[str] | None = None) -> None:
         self.backend: Backend = _open_backend(target)
 
+    @classmethod
+    def from_backend(cls, backend: Backend) -> Client:
+        """Wrap an already opened backend (a ``Registry`` or a ``RemoteBackend``)."""
+        client = cls.__new__(cls)
+        client.backend = backend
+        return client
+
     def close(self) -> None:
         self.backend.close()
 

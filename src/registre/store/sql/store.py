@@ -99,7 +99,7 @@ class SqlStore:
                 & (newest.c.version == _V.version),
             )
         ).all()
-        latest = self._versions(conn, [r.id for r in latest_rows], with_files=False)
+        latest = self._versions(conn, [r.id for r in latest_rows])
         by_model: dict[str, list[ModelVersion]] = defaultdict(list)
         for v in latest:
             by_model[v.name].append(v)
@@ -178,11 +178,9 @@ class SqlStore:
             .limit(limit)
             .offset(offset)
         ).scalars()
-        return self._versions(conn, list(ids), with_files=False)
+        return self._versions(conn, list(ids))
 
-    def _versions(
-        self, conn: Connection, ids: list[int], *, with_files: bool = True
-    ) -> list[ModelVersion]:
+    def _versions(self, conn: Connection, ids: list[int]) -> list[ModelVersion]:
         """Load full versions for ``ids``, keeping their order."""
         if not ids:
             return []
@@ -209,13 +207,12 @@ class SqlStore:
         ):
             aliases[r.version_id].append(r.alias)
         files: dict[int, list[FileEntry]] = defaultdict(list)
-        if with_files:
-            for r in conn.execute(
-                select(t.version_files)
-                .where(t.version_files.c.version_id.in_(ids))
-                .order_by(t.version_files.c.path)
-            ):
-                files[r.version_id].append(FileEntry(r.path, r.digest, r.size))
+        for r in conn.execute(
+            select(t.version_files)
+            .where(t.version_files.c.version_id.in_(ids))
+            .order_by(t.version_files.c.path)
+        ):
+            files[r.version_id].append(FileEntry(r.path, r.digest, r.size))
         by_id = {
             r.id: ModelVersion(
                 name=r.model_name,
