@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -43,10 +44,11 @@ class Registry:
         self.blobs = blobs
 
     @classmethod
-    def open(cls, database_url: str, artifact_root: str) -> Registry:
+    def open(cls, database_url: str, artifact_root: str, *, migrate: bool = True) -> Registry:
+        """Open the stores; ``migrate=False`` when the schema is known to be current."""
         from registre.store.blobs import open_blob_store
 
-        return cls(SqlStore(database_url), open_blob_store(artifact_root))
+        return cls(SqlStore(database_url, migrate=migrate), open_blob_store(artifact_root))
 
     def close(self) -> None:
         self.store.close()
@@ -169,6 +171,10 @@ class Registry:
     ) -> StoredBlob:
         """Store bytes content-addressed; registering a version then refers to the digest."""
         return self.blobs.put(source, expected_digest)
+
+    def blob_size(self, digest: str) -> int:
+        """Size of a stored blob; NotFound when it was never (fully) uploaded."""
+        return self.blobs.size(digest)
 
     def open_file(
         self, name: str, version: int | str, path: str
@@ -547,9 +553,12 @@ def _check_metrics(metrics: Mapping[str, float] | None) -> dict[str, float]:
         if isinstance(value, bool):
             raise InvalidInput(f"metric {key!r} must be a number")
         try:
-            clean[key] = float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise InvalidInput(f"metric {key!r} must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise InvalidInput(f"metric {key!r} must be a finite number, got {value!r}")
+        clean[key] = number
     return clean
 
 

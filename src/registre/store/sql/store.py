@@ -5,6 +5,7 @@ It holds no rules: validation, stage logic and events are the service layer's jo
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from registre.store.sql import tables as t
 from registre.store.sql.engine import is_sqlite, make_engine, upgrade
 
 _V = t.versions.c
+log = logging.getLogger(__name__)
 
 
 class SqlStore:
@@ -52,7 +54,9 @@ class SqlStore:
             with self._writer.begin() as conn:
                 yield WriteTx(conn)
         except sa_exc.IntegrityError as exc:
-            raise Conflict(f"the change conflicts with existing data: {exc.orig}") from None
+            # The database's text names tables and constraints: log it, do not send it.
+            log.info("write rejected by the database: %s", exc.orig)
+            raise Conflict("the change conflicts with existing data; retry or re-read") from None
         except sa_exc.OperationalError as exc:
             if "database is locked" in str(exc) or "deadlock" in str(exc).lower():
                 raise Conflict("the database is busy; retry the request") from None
