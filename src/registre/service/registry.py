@@ -487,6 +487,10 @@ class Registry:
         if ref.kind == "version":
             return self.get_version(ref.name, ref.value)
         with self.store.read() as conn:
+            if ref.kind == "alias" and (
+                found := self.store.version_by_alias(conn, ref.name, ref.value)
+            ):
+                return found
             if ref.kind == "alias":
                 number = self.store.alias_version(conn, ref.name, ref.value)
                 missing = f"model {ref.name!r} has no alias {ref.value!r}"

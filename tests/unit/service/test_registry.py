@@ -280,3 +280,34 @@ def test_files_stream_verified_and_corruption_is_detected(
     _, stream = registry.open_file("Blob", 1, "model/weights.bin")
     with pytest.raises(IntegrityError):
         b"".join(stream)
+
+
+def test_read_documents_always_match_the_rows_they_mirror(
+    registry: Registry, upload: Upload
+) -> None:
+    f, g = upload("a", b"a"), upload("b", b"b")
+    registry.create_model("Doc", tags={"k": "v"})
+    for _ in range(3):
+        registry.register_version("Doc", [f, g], metrics={"m": 1.0}, tags={"t": "1"})
+    registry.set_alias("Doc", "champion", 1)
+    registry.set_alias("Doc", "champion", 2)
+    registry.set_alias("Doc", "challenger", 3)
+    registry.set_version_tag("Doc", 2, "t", "2")
+    registry.delete_version_tag("Doc", 1, "t")
+    registry.log_metrics("Doc", 3, {"m": 2.0, "n": 3.0})
+    registry.set_model_tag("Doc", "k2", "v2")
+    registry.delete_model_tag("Doc", "k")
+    registry.delete_alias("Doc", "challenger")
+    registry.delete_version("Doc", 2)  # takes @champion with it
+
+    before = {v.version: v.to_dict() for v in registry.list_versions("Doc")}
+    model_before = registry.get_model("Doc").to_dict()
+    with registry.store.write() as tx:
+        model_id = tx.model_row("Doc").id
+        for number in before:
+            tx.refresh_version_doc(tx.version_row(model_id, number).id)
+        tx.refresh_model_doc(model_id)
+    assert {v.version: v.to_dict() for v in registry.list_versions("Doc")} == before
+    assert registry.get_model("Doc").to_dict() == model_before
+    assert model_before["aliases"] == {} and model_before["tags"] == {"k2": "v2"}
+    assert before[3]["metrics"] == {"m": 2.0, "n": 3.0} and before[1]["tags"] == {}

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+import orjson
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from registre.domain.entities import (
@@ -30,6 +31,64 @@ from registre.store.sql.engine import is_sqlite, make_engine, upgrade
 
 _V = t.versions.c
 log = logging.getLogger(__name__)
+
+_VERSION_COLUMNS = (*t.versions.c, t.models.c.name.label("model_name"))
+_MODEL_BY_NAME = select(t.models).where(t.models.c.name == bindparam("name"))
+_VERSION = (
+    select(*_VERSION_COLUMNS)
+    .join(t.models, t.models.c.id == _V.model_id)
+    .where(t.models.c.name == bindparam("name"), _V.version == bindparam("version"))
+)
+_VERSION_BY_ALIAS = (
+    select(*_VERSION_COLUMNS)
+    .join(t.models, t.models.c.id == _V.model_id)
+    .join(t.aliases, t.aliases.c.version_id == _V.id)
+    .where(t.models.c.name == bindparam("name"), t.aliases.c.alias == bindparam("alias"))
+)
+_ALIAS_TARGET = (
+    select(_V.version)
+    .join(t.aliases, t.aliases.c.version_id == _V.id)
+    .join(t.models, t.models.c.id == t.aliases.c.model_id)
+    .where(t.models.c.name == bindparam("name"), t.aliases.c.alias == bindparam("alias"))
+)
+# Newest version per (model, stage): the "latest_versions" MLflow clients expect.
+_NEWEST = (
+    select(_V.model_id, _V.stage, func.max(_V.version).label("version"))
+    .where(_V.model_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_V.model_id, _V.stage)
+    .subquery()
+)
+_LATEST_PER_STAGE = (
+    select(*_VERSION_COLUMNS)
+    .join(t.models, t.models.c.id == _V.model_id)
+    .join(
+        _NEWEST,
+        (_NEWEST.c.model_id == _V.model_id)
+        & (_NEWEST.c.stage == _V.stage)
+        & (_NEWEST.c.version == _V.version),
+    )
+)
+
+
+def _version(row: Any) -> ModelVersion:
+    doc = orjson.loads(row.doc)
+    return ModelVersion(
+        name=row.model_name,
+        version=row.version,
+        stage=Stage(row.stage),
+        status=VersionStatus(row.status),
+        description=row.description,
+        source=row.source,
+        run_id=row.run_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        tags=doc.get("tags", {}),
+        aliases=doc.get("aliases", []),
+        metrics=doc.get("metrics", {}),
+        params=doc.get("params", {}),
+        files=[FileEntry(*f) for f in doc.get("files", [])],
+    )
 
 
 class SqlStore:
@@ -68,8 +127,10 @@ class SqlStore:
             yield conn
 
     # ---- reads -------------------------------------------------------------------------
+    # Hot reads use statements built once with bind parameters: building a select() per call
+    # costs more than running it.
     def get_model(self, conn: Connection, name: str) -> RegisteredModel | None:
-        row = conn.execute(select(t.models).where(t.models.c.name == name)).first()
+        row = conn.execute(_MODEL_BY_NAME, {"name": name}).first()
         if row is None:
             return None
         return self._models(conn, [row])[0]
@@ -78,46 +139,21 @@ class SqlStore:
         ids = [r.id for r in rows]
         if not ids:
             return []
-        tags: dict[int, dict[str, str]] = defaultdict(dict)
-        for r in conn.execute(select(t.model_tags).where(t.model_tags.c.model_id.in_(ids))):
-            tags[r.model_id][r.key] = r.value
-        aliases: dict[int, dict[str, int]] = defaultdict(dict)
-        for r in conn.execute(
-            select(t.aliases.c.model_id, t.aliases.c.alias, _V.version)
-            .join(t.versions, _V.id == t.aliases.c.version_id)
-            .where(t.aliases.c.model_id.in_(ids))
-        ):
-            aliases[r.model_id][r.alias] = r.version
-        # Newest version per (model, stage): the "latest_versions" MLflow clients expect.
-        newest = (
-            select(_V.model_id, _V.stage, func.max(_V.version).label("version"))
-            .where(_V.model_id.in_(ids))
-            .group_by(_V.model_id, _V.stage)
-            .subquery()
-        )
-        latest_rows = conn.execute(
-            select(_V.id).join(
-                newest,
-                (newest.c.model_id == _V.model_id)
-                & (newest.c.stage == _V.stage)
-                & (newest.c.version == _V.version),
-            )
-        ).all()
-        latest = self._versions(conn, [r.id for r in latest_rows])
-        by_model: dict[str, list[ModelVersion]] = defaultdict(list)
-        for v in latest:
-            by_model[v.name].append(v)
+        by_model: dict[int, list[ModelVersion]] = defaultdict(list)
+        for r in conn.execute(_LATEST_PER_STAGE, {"ids": ids}):
+            by_model[r.model_id].append(_version(r))
         result = []
         for r in rows:
-            versions = sorted(by_model.get(r.name, []), key=lambda v: v.version)
+            doc = orjson.loads(r.doc)
+            versions = sorted(by_model.get(r.id, []), key=lambda v: v.version)
             result.append(
                 RegisteredModel(
                     name=r.name,
                     description=r.description,
                     created_at=r.created_at,
                     updated_at=r.updated_at,
-                    tags=tags.get(r.id, {}),
-                    aliases=aliases.get(r.id, {}),
+                    tags=doc.get("tags", {}),
+                    aliases=doc.get("aliases", {}),
                     latest_version=max((v.version for v in versions), default=None),
                     latest_versions=versions,
                 )
@@ -137,25 +173,19 @@ class SqlStore:
         return self._models(conn, rows)
 
     def version_id(self, conn: Connection, name: str, version: int) -> int | None:
-        return conn.execute(
-            select(_V.id)
-            .join(t.models, t.models.c.id == _V.model_id)
-            .where(t.models.c.name == name, _V.version == version)
-        ).scalar()
+        row = conn.execute(_VERSION, {"name": name, "version": version}).first()
+        return None if row is None else row.id
 
     def get_version(self, conn: Connection, name: str, version: int) -> ModelVersion | None:
-        vid = self.version_id(conn, name, version)
-        if vid is None:
-            return None
-        return self._versions(conn, [vid])[0]
+        row = conn.execute(_VERSION, {"name": name, "version": version}).first()
+        return None if row is None else _version(row)
 
     def alias_version(self, conn: Connection, name: str, alias: str) -> int | None:
-        return conn.execute(
-            select(_V.version)
-            .join(t.aliases, t.aliases.c.version_id == _V.id)
-            .join(t.models, t.models.c.id == t.aliases.c.model_id)
-            .where(t.models.c.name == name, t.aliases.c.alias == alias)
-        ).scalar()
+        return conn.execute(_ALIAS_TARGET, {"name": name, "alias": alias}).scalar()
+
+    def version_by_alias(self, conn: Connection, name: str, alias: str) -> ModelVersion | None:
+        row = conn.execute(_VERSION_BY_ALIAS, {"name": name, "alias": alias}).first()
+        return None if row is None else _version(row)
 
     def latest_version(
         self, conn: Connection, name: str, stage: Stage | None = None, ready_only: bool = True
@@ -174,80 +204,19 @@ class SqlStore:
     def search_versions(
         self, conn: Connection, where: Node | None, order: list[OrderBy], limit: int, offset: int
     ) -> list[ModelVersion]:
-        ids = conn.execute(
-            select(_V.id)
+        rows = conn.execute(
+            select(*_VERSION_COLUMNS)
             .join(t.models, t.models.c.id == _V.model_id)
             .where(search.version_condition(where))
             .order_by(*search.version_order(order))
             .limit(limit)
             .offset(offset)
-        ).scalars()
-        return self._versions(conn, list(ids))
-
-    def _versions(self, conn: Connection, ids: list[int]) -> list[ModelVersion]:
-        """Load full versions for ``ids``, keeping their order."""
-        if not ids:
-            return []
-        rows = conn.execute(
-            select(t.versions, t.models.c.name.label("model_name"))
-            .join(t.models, t.models.c.id == _V.model_id)
-            .where(_V.id.in_(ids))
-        ).all()
-        children: dict[str, dict[int, Any]] = {}
-        for label, table, kind in (
-            ("tags", t.version_tags, dict),
-            ("metrics", t.version_metrics, dict),
-            ("params", t.version_params, dict),
-        ):
-            found: dict[int, Any] = defaultdict(kind)
-            for r in conn.execute(select(table).where(table.c.version_id.in_(ids))):
-                found[r.version_id][r.key] = r.value
-            children[label] = found
-        aliases: dict[int, list[str]] = defaultdict(list)
-        for r in conn.execute(
-            select(t.aliases.c.version_id, t.aliases.c.alias)
-            .where(t.aliases.c.version_id.in_(ids))
-            .order_by(t.aliases.c.alias)
-        ):
-            aliases[r.version_id].append(r.alias)
-        files: dict[int, list[FileEntry]] = defaultdict(list)
-        for r in conn.execute(
-            select(t.version_files)
-            .where(t.version_files.c.version_id.in_(ids))
-            .order_by(t.version_files.c.path)
-        ):
-            files[r.version_id].append(FileEntry(r.path, r.digest, r.size))
-        by_id = {
-            r.id: ModelVersion(
-                name=r.model_name,
-                version=r.version,
-                stage=Stage(r.stage),
-                status=VersionStatus(r.status),
-                description=r.description,
-                source=r.source,
-                run_id=r.run_id,
-                created_by=r.created_by,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
-                tags=children["tags"].get(r.id, {}),
-                aliases=aliases.get(r.id, []),
-                metrics=children["metrics"].get(r.id, {}),
-                params=children["params"].get(r.id, {}),
-                files=files.get(r.id, []),
-            )
-            for r in rows
-        }
-        return [by_id[i] for i in ids if i in by_id]
+        )
+        return [_version(r) for r in rows]
 
     def version_files(self, conn: Connection, name: str, version: int) -> list[FileEntry]:
-        rows = conn.execute(
-            select(t.version_files)
-            .join(t.versions, _V.id == t.version_files.c.version_id)
-            .join(t.models, t.models.c.id == _V.model_id)
-            .where(t.models.c.name == name, _V.version == version)
-            .order_by(t.version_files.c.path)
-        )
-        return [FileEntry(r.path, r.digest, r.size) for r in rows]
+        found = self.get_version(conn, name, version)
+        return [] if found is None else found.files
 
     def events(
         self, conn: Connection, model: str | None, version: int | None, limit: int, offset: int
@@ -290,6 +259,7 @@ class WriteTx:
                         created_at=now,
                         updated_at=now,
                         last_version=0,
+                        doc="{}",
                     )
                     .returning(t.models.c.id)
                 ).scalar_one()
@@ -306,7 +276,9 @@ class WriteTx:
         self.conn.execute(update(t.events).where(t.events.c.model == old).values(model=new))
 
     def set_model_tags(self, model_id: int, tags: dict[str, str]) -> None:
-        _upsert_many(self.conn, t.model_tags, "model_id", model_id, tags)
+        if tags:
+            _upsert_many(self.conn, t.model_tags, "model_id", model_id, tags)
+            self.refresh_model_doc(model_id)
 
     def delete_model_tag(self, model_id: int, key: str) -> bool:
         result = self.conn.execute(
@@ -314,7 +286,59 @@ class WriteTx:
                 t.model_tags.c.model_id == model_id, t.model_tags.c.key == key
             )
         )
+        self.refresh_model_doc(model_id)
         return bool(result.rowcount)
+
+    def refresh_model_doc(self, model_id: int) -> None:
+        """Rewrite the model's read document from its tag and alias rows."""
+        tags = {
+            r.key: r.value
+            for r in self.conn.execute(
+                select(t.model_tags).where(t.model_tags.c.model_id == model_id)
+            )
+        }
+        aliases = {
+            r.alias: r.version
+            for r in self.conn.execute(
+                select(t.aliases.c.alias, _V.version)
+                .join(t.versions, _V.id == t.aliases.c.version_id)
+                .where(t.aliases.c.model_id == model_id)
+                .order_by(t.aliases.c.alias)
+            )
+        }
+        doc = orjson.dumps({"tags": tags, "aliases": aliases}).decode()
+        self.conn.execute(update(t.models).where(t.models.c.id == model_id).values(doc=doc))
+
+    def refresh_version_doc(self, version_id: int) -> None:
+        """Rewrite the version's read document from its tag, metric, param, alias, file rows."""
+        doc: dict[str, Any] = {}
+        for label, table in (
+            ("tags", t.version_tags),
+            ("metrics", t.version_metrics),
+            ("params", t.version_params),
+        ):
+            doc[label] = {
+                r.key: r.value
+                for r in self.conn.execute(select(table).where(table.c.version_id == version_id))
+            }
+        doc["aliases"] = list(
+            self.conn.execute(
+                select(t.aliases.c.alias)
+                .where(t.aliases.c.version_id == version_id)
+                .order_by(t.aliases.c.alias)
+            ).scalars()
+        )
+        doc["files"] = [
+            [r.path, r.digest, r.size]
+            for r in self.conn.execute(
+                select(t.version_files)
+                .where(t.version_files.c.version_id == version_id)
+                .order_by(t.version_files.c.path)
+            )
+        ]
+        self.conn.execute(
+            update(t.versions).where(_V.id == version_id).values(doc=orjson.dumps(doc).decode())
+        )
 
     def allocate_version(self, model_id: int, now: int) -> int:
         """Next version number; the row update serialises concurrent writers on this model."""
@@ -341,6 +365,14 @@ class WriteTx:
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
     ) -> int:
+        files = sorted(files, key=lambda f: f.path)
+        doc = {
+            "tags": dict(tags or {}),
+            "metrics": dict(metrics or {}),
+            "params": dict(params or {}),
+            "aliases": [],
+            "files": [[f.path, f.digest, f.size] for f in files],
+        }
         vid = self.conn.execute(
             insert(t.versions)
             .values(
@@ -354,10 +386,11 @@ class WriteTx:
                 created_by=created_by,
                 created_at=now,
                 updated_at=now,
+                doc=orjson.dumps(doc).decode(),
             )
             .returning(_V.id)
         ).scalar_one()
-        self.add_files(vid, files)
+        self._insert_files(vid, files)
         for table, values in (
             (t.version_metrics, metrics),
             (t.version_params, params),
@@ -371,6 +404,10 @@ class WriteTx:
         return vid
 
     def add_files(self, version_id: int, files: Iterable[FileEntry]) -> None:
+        self._insert_files(version_id, files)
+        self.refresh_version_doc(version_id)
+
+    def _insert_files(self, version_id: int, files: Iterable[FileEntry]) -> None:
         rows = [
             {"version_id": version_id, "path": f.path, "digest": f.digest, "size": f.size}
             for f in files
@@ -392,10 +429,14 @@ class WriteTx:
         self.conn.execute(update(t.versions).where(_V.id == version_id).values(**values))
 
     def delete_version(self, version_id: int) -> None:
+        model_id = self.conn.execute(select(_V.model_id).where(_V.id == version_id)).scalar()
         self.conn.execute(delete(t.versions).where(_V.id == version_id))
+        if model_id is not None:  # its aliases went with it
+            self.refresh_model_doc(model_id)
 
     def set_version_values(self, table: Any, version_id: int, values: dict[str, Any]) -> None:
         _upsert_many(self.conn, table, "version_id", version_id, values)
+        self.refresh_version_doc(version_id)
 
     def delete_version_tag(self, version_id: int, key: str) -> bool:
         result = self.conn.execute(
@@ -403,6 +444,7 @@ class WriteTx:
                 t.version_tags.c.version_id == version_id, t.version_tags.c.key == key
             )
         )
+        self.refresh_version_doc(version_id)
         return bool(result.rowcount)
 
     def alias_row(self, model_id: int, alias: str) -> Any:
@@ -413,17 +455,26 @@ class WriteTx:
         ).first()
 
     def set_alias(self, model_id: int, alias: str, version_id: int) -> None:
+        old = self.alias_row(model_id, alias)
         self.conn.execute(
             delete(t.aliases).where(t.aliases.c.model_id == model_id, t.aliases.c.alias == alias)
         )
         self.conn.execute(
             insert(t.aliases).values(model_id=model_id, alias=alias, version_id=version_id)
         )
+        if old is not None and old.version_id != version_id:
+            self.refresh_version_doc(old.version_id)
+        self.refresh_version_doc(version_id)
+        self.refresh_model_doc(model_id)
 
     def delete_alias(self, model_id: int, alias: str) -> None:
+        old = self.alias_row(model_id, alias)
         self.conn.execute(
             delete(t.aliases).where(t.aliases.c.model_id == model_id, t.aliases.c.alias == alias)
         )
+        if old is not None:
+            self.refresh_version_doc(old.version_id)
+        self.refresh_model_doc(model_id)
 
     def add_event(
         self,

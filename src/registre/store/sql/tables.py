@@ -34,6 +34,8 @@ models = Table(
     Column("description", Text, nullable=False, default=""),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Read document: {"tags": {...}, "aliases": {alias: version}} (see versions.doc).
+    Column("doc", Text, nullable=False, default="{}"),
     # Last version number handed out. Bumped with UPDATE ... RETURNING inside the transaction
     # that inserts the version, so concurrent registrations serialise on this row: 1..N, no gaps.
     Column("last_version", Integer, nullable=False, default=0),
@@ -61,6 +63,10 @@ versions = Table(
     Column("created_by", String(256)),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Read document: tags, metrics, params, aliases and files as one JSON text, rewritten in the
+    # same transaction as the rows it mirrors. Reads take one row; the normalised tables below
+    # stay the source of truth and serve search.
+    Column("doc", Text, nullable=False, default="{}"),
     UniqueConstraint("model_id", "version"),
     Index("ix_model_versions_stage", "stage", "model_id"),
     Index("ix_model_versions_run_id", "run_id"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from registre.store.sql import tracking_tables  # noqa: F401  (its tables, for autogenerate)
 from registre.store.sql.engine import make_engine
 from registre.store.sql.tables import metadata
 
