@@ -114,7 +114,8 @@ def main() -> None:
         load = dict(base_url=base, connections=args.connections, duration=args.duration)
         wrk("warm-up", lua=lua_get(models), **{**load, "duration": 2})  # type: ignore[arg-type]
         results.append(wrk("get model", lua=lua_get(models), **load))  # type: ignore[arg-type]
-        versions = [f"{m}/versions/{1 + i % 50}" for i, m in enumerate(models)]
+        per_model = max(1, args.versions // MODELS)
+        versions = [f"{m}/versions/{1 + i % per_model}" for i, m in enumerate(models)]
         results.append(wrk("get version", lua=lua_get(versions), **load))  # type: ignore[arg-type]
         aliases = [f"{m}/resolve/@champion" for m in models]
         results.append(wrk("resolve alias", lua=lua_get(aliases), **load))  # type: ignore[arg-type]

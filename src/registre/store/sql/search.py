@@ -78,12 +78,11 @@ def _keyed_exists(
 ) -> ColumnElement[bool]:
     negative = op in ("!=", "NOT IN")
     positive_op = {"!=": "=", "NOT IN": "IN"}.get(op, op)
-    cond = exists().where(owner_col == owner, table.c.key == key)
     match = exists().where(
         owner_col == owner, table.c.key == key, _apply(table.c.value, positive_op, value)
     )
     # "tags.k != 'v'" matches rows whose tag k is absent too (as MLflow does for is_prompt).
-    return not_(match) if negative else and_(cond, match)
+    return not_(match) if negative else match
 
 
 def version_condition(node: Node | None) -> ColumnElement[bool]:
