@@ -43,11 +43,15 @@ class VersionStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FileEntry:
-    """One file of a model version: its relative path and the sha256 of its bytes."""
+    """One file of a model version: its relative path and the sha256 of its bytes.
+
+    When registering, ``size`` may be None (the stored blob's size is taken); registered
+    versions always carry it.
+    """
 
     path: str
     digest: str
-    size: int
+    size: int | None = None
 
 
 @dataclass(slots=True)

@@ -42,7 +42,7 @@ class TagValueRequest(_Request):
 class FileSpec(_Request):
     path: str = Field(description="Relative POSIX path inside the version, e.g. model/MLmodel")
     digest: str = Field(description="sha256 (hex) of a blob already uploaded with POST /blobs")
-    size: int
+    size: int | None = Field(default=None, description="Checked against the stored blob if given")
 
 
 # Metric and param values are checked (and converted) by the service, as for every other door;
