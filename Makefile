@@ -20,7 +20,7 @@ format:
 	.venv/bin/ruff check --fix src tests bench examples
 
 bench:  ## run the benchmark against a fresh local server (see bench/RESULTS.md)
-	.venv/bin/python bench/native.py
+	.venv/bin/python -m bench.native
 
 clean:
 	rm -rf .venv registre-data .pytest_cache

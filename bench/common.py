@@ -113,8 +113,16 @@ def wrk(
         script.write(lua + _DONE)
     try:
         out = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-             "-s", script.name, base_url],  # fmt: skip
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{duration}s",
+                "--latency",
+                "-s",
+                script.name,
+                base_url,
+            ],
             capture_output=True,
             text=True,
             check=True,

@@ -1,6 +1,6 @@
 """Registre's native REST API under load (issue targets: reads, registrations, search, MB/s).
 
-    .venv/bin/python bench/native.py [--versions 100000] [--workers 2] [--duration 10]
+    .venv/bin/python -m bench.native [--versions 100000] [--workers 2] [--duration 10]
 
 Seeds a fresh embedded registry (SQLite + local files) with ``--versions`` versions spread over
 1,000 models, starts ``registre server`` on it, and drives it with wrk at 16 connections.
@@ -14,7 +14,6 @@ import io
 import json
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,12 +21,10 @@ from urllib.parse import quote
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LoadResult, lua_get, lua_post, median, registre_server, wrk  # noqa: E402
-
-from registre.config import load_settings  # noqa: E402
-from registre.domain.entities import FileEntry, Stage, now_ms  # noqa: E402
-from registre.service.registry import Registry  # noqa: E402
+from bench.common import LoadResult, lua_get, lua_post, median, registre_server, wrk
+from registre.config import load_settings
+from registre.domain.entities import FileEntry, Stage, now_ms
+from registre.service.registry import Registry
 
 MODELS = 1000
 
@@ -83,7 +80,9 @@ def transfer(base: str, size_mb: int, rounds: int) -> tuple[float, float]:
             name = f"transfer-{r}-{int(time.time())}"
             client.post(
                 f"/api/v1/models/{name}/versions",
-                json={"files": [{"path": "big.bin", "digest": blob["digest"], "size": blob["size"]}]},
+                json={
+                    "files": [{"path": "big.bin", "digest": blob["digest"], "size": blob["size"]}]
+                },
             ).raise_for_status()
             hasher = hashlib.sha256()
             started = time.perf_counter()
@@ -137,7 +136,11 @@ def main() -> None:
         body = json.dumps({"files": [{"path": "model.bin", "digest": digest, "size": 17}]})
         httpx.post(f"{base}/api/v1/models", json={"name": "registrations"}).raise_for_status()
         results.append(
-            wrk("register version", lua=lua_post("/api/v1/models/registrations/versions", body), **load)  # type: ignore[arg-type]
+            wrk(
+                "register version",
+                lua=lua_post("/api/v1/models/registrations/versions", body),
+                **load,
+            )  # type: ignore[arg-type]
         )
         versions_made = httpx.get(f"{base}/api/v1/models/registrations").json()["latest_version"]
         up, down = transfer(base, args.transfer_mb, 3)
@@ -151,8 +154,10 @@ def main() -> None:
     print(f"{'download ' + str(args.transfer_mb) + ' MiB':<34} {down:9.0f} MB/s (median of 3)")
     if args.json:
         args.json.write_text(
-            json.dumps({"load": [r.__dict__ for r in results], "upload_mbps": up,
-                        "download_mbps": down}, indent=2)  # fmt: skip
+            json.dumps(
+                {"load": [r.__dict__ for r in results], "upload_mbps": up, "download_mbps": down},
+                indent=2,
+            )
         )
 
 
