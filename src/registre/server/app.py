@@ -17,10 +17,12 @@ from registre.config import Settings, load_settings
 from registre.server import files_api, native_api
 from registre.server.deps import registry_of
 from registre.server.errors import install_error_handlers
+from registre.server.mlflow import mount_mlflow
 from registre.server.responses import json_response
 from registre.server.schemas import HealthOut
 from registre.service.context import set_actor
 from registre.service.registry import Registry
+from registre.service.tracking import Tracking
 
 logger = logging.getLogger("registre.server")
 
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         executor = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="registre-blobs")
         app.state.registry = registry
+        app.state.tracking = Tracking(registry)
         app.state.blob_executor = executor
         try:
             yield
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ActorMiddleware)
     app.include_router(native_api.router, prefix=API_PREFIX)
     app.include_router(files_api.router, prefix=API_PREFIX)
+    mount_mlflow(app)  # MLflow's REST API and artifact proxy, outside the OpenAPI document
 
     @app.get(
         "/health",

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import exc as sa_exc
 
 from registre.domain.tracking import (
     ArtifactEntry,
@@ -72,13 +73,18 @@ def delete_value(conn: Connection, table: Any, owner: str, owner_id: Any, key: s
 
 
 # ---- experiments --------------------------------------------------------------------------
-def insert_experiment(conn: Connection, name: str, now: int) -> str:
-    new_id = conn.execute(
-        insert(tt.experiments)
-        .values(name=name, artifact_location="", lifecycle_stage="active",
-                created_at=now, updated_at=now)
-        .returning(_E.id)
-    ).scalar_one()  # fmt: skip
+def insert_experiment(conn: Connection, name: str, now: int) -> str | None:
+    """The new experiment's id, or None when another writer just took ``name``."""
+    try:
+        with conn.begin_nested():
+            new_id = conn.execute(
+                insert(tt.experiments)
+                .values(name=name, artifact_location="", lifecycle_stage="active",
+                        created_at=now, updated_at=now)
+                .returning(_E.id)
+            ).scalar_one()  # fmt: skip
+    except sa_exc.IntegrityError:
+        return None
     conn.execute(
         update(tt.experiments)
         .where(_E.id == new_id)
@@ -132,12 +138,13 @@ def insert_run(conn: Connection, **values: Any) -> None:
     conn.execute(insert(tt.runs).values(**values))
 
 
-def run_row(conn: Connection, run_id: str) -> Any:
-    return conn.execute(
-        select(tt.runs, tt.experiments.c.lifecycle_stage.label("experiment_stage"))
-        .join(tt.experiments, _E.id == _R.experiment_id)
-        .where(_R.id == run_id)
-    ).first()
+def run_row(conn: Connection, run_id: str, *, lock: bool = False) -> Any:
+    """The run's row; with ``lock`` (PostgreSQL) concurrent writers to one run take turns, so
+    params and latest metrics are read and written consistently. SQLite writers always do."""
+    query = select(tt.runs).where(_R.id == run_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first()
 
 
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
@@ -174,6 +181,12 @@ def runs(conn: Connection, ids: Sequence[str]) -> list[Run]:
     inputs: dict[str, list[str]] = defaultdict(list)
     for i in conn.execute(select(tt.run_inputs).where(tt.run_inputs.c.run_id.in_(list(ids)))):
         inputs[i.run_id].append(i.model_id)
+    datasets: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    d = tt.run_datasets.c
+    for row in conn.execute(
+        select(tt.run_datasets).where(d.run_id.in_(list(ids))).order_by(d.position)
+    ):
+        datasets[row.run_id].append(row.body)
     result = []
     for run_id in ids:
         r = rows.get(run_id)
@@ -195,6 +208,7 @@ def runs(conn: Connection, ids: Sequence[str]) -> list[Run]:
                 metrics=metrics.get(r.id, []),
                 outputs=sorted(outputs.get(r.id, [])),
                 inputs=sorted(inputs.get(r.id, [])),
+                datasets=datasets.get(r.id, []),
             )
         )
     return result
@@ -271,6 +285,21 @@ def upsert_output(conn: Connection, table: Any, run_id: str, values: dict[str, A
     keys = [table.c.run_id == run_id, table.c.model_id == values["model_id"]]
     conn.execute(delete(table).where(*keys))
     conn.execute(insert(table).values(run_id=run_id, **values))
+
+
+def put_datasets(conn: Connection, run_id: str, inputs: list[dict[str, Any]], now: int) -> None:
+    """Record dataset inputs; one logged again (same name and digest) is replaced."""
+    d = tt.run_datasets.c
+    for offset, body in enumerate(inputs):
+        dataset = body["dataset"]
+        key = (d.run_id == run_id, d.name == dataset["name"], d.digest == dataset["digest"])
+        conn.execute(delete(tt.run_datasets).where(*key))
+        conn.execute(
+            insert(tt.run_datasets).values(
+                run_id=run_id, name=dataset["name"], digest=dataset["digest"],
+                position=now * 1000 + offset, body=body,
+            )
+        )  # fmt: skip
 
 
 # ---- logged models ------------------------------------------------------------------------
@@ -365,10 +394,6 @@ def artifacts_under(conn: Connection, root: ArtifactRoot, path: str) -> list[Art
 
 def delete_artifacts(conn: Connection, root: ArtifactRoot, path: str) -> int:
     return conn.execute(delete(tt.artifacts).where(_root(root), _under(path))).rowcount
-
-
-def delete_root(conn: Connection, root: ArtifactRoot) -> None:
-    conn.execute(delete(tt.artifacts).where(_root(root)))
 
 
 def referenced_digests(conn: Connection) -> set[str]:

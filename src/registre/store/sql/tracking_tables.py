@@ -7,6 +7,7 @@ live in the blob store.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -119,6 +120,17 @@ run_inputs = Table(
     metadata,
     Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("model_id", String(64), primary_key=True),
+)
+
+# Dataset inputs (mlflow.log_input), kept as the DatasetInput message the client sent.
+run_datasets = Table(
+    "run_datasets",
+    metadata,
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(500), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("body", JSON, nullable=False),
 )
 
 logged_models = Table(

@@ -167,6 +167,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "model_id", name=op.f("pk_run_inputs")),
     )
     op.create_table(
+        "run_datasets",
+        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=500), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["runs.id"],
+            name=op.f("fk_run_datasets_run_id_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "name", "digest", name=op.f("pk_run_datasets")),
+    )
+    op.create_table(
         "run_latest_metrics",
         sa.Column("run_id", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
@@ -269,6 +284,7 @@ def downgrade() -> None:
 
     op.drop_table("run_metrics")
     op.drop_table("run_latest_metrics")
+    op.drop_table("run_datasets")
     op.drop_table("run_inputs")
     op.drop_table("logged_model_tags")
     op.drop_table("logged_model_params")

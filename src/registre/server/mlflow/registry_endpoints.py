@@ -1,0 +1,213 @@
+"""MLflow's model registry messages mapped onto Registry (and, for sources, Tracking)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from registre.domain.entities import Stage
+from registre.domain.errors import NotFound
+from registre.server.mlflow import serializers as s
+from registre.server.mlflow.errors import MlflowError
+from registre.server.mlflow.routing import Call, Endpoint
+
+Message = dict[str, Any]
+
+
+# ---- registered models ----------------------------------------------------------------------
+def create_model(call: Call) -> Message:
+    p = call.params
+    model = call.registry.create_model(
+        p.string("name", required=True), p.string("description"), p.key_values("tags")
+    )
+    return {"registered_model": s.registered_model(model)}
+
+
+def get_model(call: Call) -> Message:
+    return {"registered_model": s.registered_model(call.registry.get_model(_name(call)))}
+
+
+def update_model(call: Call) -> Message:
+    model = call.registry.update_model(_name(call), call.params.string("description"))
+    return {"registered_model": s.registered_model(model)}
+
+
+def rename_model(call: Call) -> Message:
+    model = call.registry.rename_model(_name(call), call.params.string("new_name", required=True))
+    return {"registered_model": s.registered_model(model)}
+
+
+def delete_model(call: Call) -> Message:
+    call.registry.delete_model(_name(call))
+    return {}
+
+
+def search_models(call: Call) -> Message:
+    p = call.params
+    page = call.registry.search_models(
+        p.string("filter") or None, p.strings("order_by") or None, p.integer("max_results", 100),
+        p.string("page_token") or None,
+    )  # fmt: skip
+    return _paged("registered_models", [s.registered_model(m) for m in page.items], page)
+
+
+def set_model_tag(call: Call) -> Message:
+    p = call.params
+    call.registry.set_model_tag(_name(call), p.string("key", required=True), p.string("value"))
+    return {}
+
+
+def delete_model_tag(call: Call) -> Message:
+    name, key = _name(call), call.params.string("key", required=True)
+    call.registry.get_model(name)
+    # MLflow deletes idempotently: a missing tag is not an error.
+    _ignore_missing(lambda: call.registry.delete_model_tag(name, key))
+    return {}
+
+
+def latest_versions(call: Call) -> Message:
+    model = call.registry.get_model(_name(call))
+    wanted = {Stage.parse(x) for x in call.params.strings("stages")}
+    found = [v for v in model.latest_versions if not wanted or v.stage in wanted]
+    return {"model_versions": [s.model_version(v) for v in found]}
+
+
+def set_alias(call: Call) -> Message:
+    p = call.params
+    call.registry.set_alias(
+        _name(call), p.string("alias", required=True), p.string("version", required=True)
+    )
+    return {}
+
+
+def get_alias(call: Call) -> Message:
+    name, alias = _name(call), call.params.string("alias", required=True)
+    call.registry.get_model(name)
+    try:
+        version = call.registry.resolve(name, f"@{alias}")
+    except NotFound as exc:
+        raise MlflowError("INVALID_PARAMETER_VALUE", exc.message) from None
+    return {"model_version": s.model_version(version)}
+
+
+def delete_alias(call: Call) -> Message:
+    name, alias = _name(call), call.params.string("alias", required=True)
+    call.registry.get_model(name)
+    _ignore_missing(lambda: call.registry.delete_alias(name, alias))
+    return {}
+
+
+# ---- model versions -------------------------------------------------------------------------
+def create_version(call: Call) -> Message:
+    p = call.params
+    version = call.tracking.sources.register(
+        _name(call), p.string("source", required=True), run_id=p.string("run_id") or None,
+        tags=p.key_values("tags"), description=p.string("description"),
+    )  # fmt: skip
+    return {"model_version": s.model_version(version)}
+
+
+def get_version(call: Call) -> Message:
+    return {"model_version": s.model_version(call.registry.get_version(*_version(call)))}
+
+
+def update_version(call: Call) -> Message:
+    version = call.registry.update_version(*_version(call), call.params.string("description"))
+    return {"model_version": s.model_version(version)}
+
+
+def delete_version(call: Call) -> Message:
+    call.registry.delete_version(*_version(call))
+    return {}
+
+
+def search_versions(call: Call) -> Message:
+    p = call.params
+    page = call.registry.search_versions(
+        p.string("filter") or None, p.strings("order_by") or None, p.integer("max_results", 10_000),
+        p.string("page_token") or None,
+    )  # fmt: skip
+    return _paged("model_versions", [s.model_version(v) for v in page.items], page)
+
+
+def transition(call: Call) -> Message:
+    p = call.params
+    version = call.registry.transition_stage(
+        *_version(call), p.string("stage", required=True), p.boolean("archive_existing_versions")
+    )
+    return {"model_version": s.model_version(version)}
+
+
+def set_version_tag(call: Call) -> Message:
+    p = call.params
+    call.registry.set_version_tag(
+        *_version(call), p.string("key", required=True), p.string("value")
+    )
+    return {}
+
+
+def delete_version_tag(call: Call) -> Message:
+    name, version = _version(call)
+    key = call.params.string("key", required=True)
+    call.registry.get_version(name, version)
+    _ignore_missing(lambda: call.registry.delete_version_tag(name, version, key))
+    return {}
+
+
+def download_uri(call: Call) -> Message:
+    version = call.registry.get_version(*_version(call))
+    return {"artifact_uri": call.tracking.sources.download_uri(version)}
+
+
+# ---- helpers --------------------------------------------------------------------------------
+def _name(call: Call) -> str:
+    return call.params.string("name", required=True)
+
+
+def _version(call: Call) -> tuple[str, str]:
+    version = call.params.raw("version")
+    if isinstance(version, int) and not isinstance(version, bool):
+        version = str(version)
+    if version in (None, ""):
+        raise MlflowError(
+            "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'version'."
+        )
+    return _name(call), str(version)
+
+
+def _ignore_missing(action: Any) -> None:
+    with contextlib.suppress(NotFound):
+        action()
+
+
+def _paged(key: str, items: list[Message], page: Any) -> Message:
+    body: Message = {key: items}
+    if page.next_page_token:
+        body["next_page_token"] = page.next_page_token
+    return body
+
+
+ENDPOINTS = [
+    Endpoint("POST", "/registered-models/create", create_model),
+    Endpoint("GET", "/registered-models/get", get_model),
+    Endpoint("PATCH", "/registered-models/update", update_model),
+    Endpoint("POST", "/registered-models/rename", rename_model),
+    Endpoint("DELETE", "/registered-models/delete", delete_model),
+    Endpoint("GET", "/registered-models/search", search_models),
+    Endpoint("POST", "/registered-models/set-tag", set_model_tag),
+    Endpoint("DELETE", "/registered-models/delete-tag", delete_model_tag),
+    Endpoint("POST", "/registered-models/get-latest-versions", latest_versions),
+    Endpoint("GET", "/registered-models/get-latest-versions", latest_versions),
+    Endpoint("POST", "/registered-models/alias", set_alias),
+    Endpoint("GET", "/registered-models/alias", get_alias),
+    Endpoint("DELETE", "/registered-models/alias", delete_alias),
+    Endpoint("POST", "/model-versions/create", create_version),
+    Endpoint("GET", "/model-versions/get", get_version),
+    Endpoint("PATCH", "/model-versions/update", update_version),
+    Endpoint("DELETE", "/model-versions/delete", delete_version),
+    Endpoint("GET", "/model-versions/search", search_versions),
+    Endpoint("POST", "/model-versions/transition-stage", transition),
+    Endpoint("POST", "/model-versions/set-tag", set_version_tag),
+    Endpoint("DELETE", "/model-versions/delete-tag", delete_version_tag),
+    Endpoint("GET", "/model-versions/get-download-uri", download_uri),
+]

@@ -1,0 +1,182 @@
+"""Table-driven routing for the MLflow door: (method, path) → handler, one error mapping.
+
+Handlers take a :class:`Call` and return the response message (a dict) — run in a worker
+thread, since the service is synchronous — or, for streaming endpoints, are coroutines that
+return a Starlette response themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from registre.server.mlflow.errors import MlflowError, error_body, not_found_endpoint
+from registre.server.mlflow.params import Params
+from registre.service.context import set_actor
+from registre.service.registry import Registry
+from registre.service.tracking import Tracking
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+DEFAULT_MAX_UPLOAD = 50 * 1024**3
+_fallback_executor: Executor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    path: str  # below the prefix, Starlette syntax: "/logged-models/{model_id}"
+    handler: Callable[[Call], Any]
+    body: Literal["json", "stream"] = "json"  # "stream": the handler reads the body itself
+
+
+@dataclass(slots=True)
+class Call:
+    request: Request
+    params: Params
+    path: dict[str, str]
+    registry: Registry
+    tracking: Tracking
+    executor: Executor
+    max_upload: int = DEFAULT_MAX_UPLOAD
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Services:
+    """The Registry and Tracking of the running app (fixed ones for tests)."""
+
+    def __init__(self, registry: Registry | None = None, tracking: Tracking | None = None):
+        self._registry = registry
+        self._tracking = tracking
+
+    def of(self, request: Request) -> tuple[Registry, Tracking]:
+        state = request.app.state
+        registry = self._registry or state.registry
+        tracking = self._tracking or getattr(state, "tracking", None)
+        if tracking is None or tracking.registry is not registry:
+            tracking = Tracking(registry)
+            state.tracking = tracking
+        return registry, tracking
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # NaN/Infinity are valid metric values; MLflow's Python client parses them.
+    text = json.dumps(body, allow_nan=True, separators=(",", ":"))
+    return Response(text, status, headers=headers, media_type="application/json")
+
+
+def error_response(exc: BaseException) -> Response:
+    status, body = error_body(exc)
+    return json_response(body, status)
+
+
+async def _params(request: Request, body: str) -> Params:
+    query = request.query_params
+    lists = {key: query.getlist(key) for key in query}
+    values: dict[str, Any] = dict(query)
+    if body == "json" and request.method in ("POST", "PATCH", "DELETE", "PUT"):
+        raw = await request.body()
+        if raw.strip():
+            try:
+                parsed = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                raise MlflowError("BAD_REQUEST", "the request body is not valid JSON") from None
+            if not isinstance(parsed, dict):
+                raise MlflowError("BAD_REQUEST", "the request body must be a JSON object")
+            values.update(parsed)
+            lists = {k: v for k, v in lists.items() if k not in parsed}
+    return Params(values, lists)
+
+
+def _basic_user(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if request.headers.get("x-registre-user") or not header.lower().startswith("basic "):
+        return None
+    try:
+        user = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")[0]
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user[:256] or None
+
+
+def _executor(request: Request) -> Executor:
+    global _fallback_executor
+    executor = getattr(request.app.state, "blob_executor", None)
+    if executor is None:
+        if _fallback_executor is None:
+            _fallback_executor = ThreadPoolExecutor(16, thread_name_prefix="registre-mlflow")
+        executor = _fallback_executor
+    return executor
+
+
+def _dispatcher(
+    by_method: dict[str, Endpoint], services: Services
+) -> Callable[[Request], Awaitable[Response]]:
+    async def dispatch(request: Request) -> Response:
+        endpoint = by_method.get(request.method)
+        try:
+            if endpoint is None:
+                raise not_found_endpoint(request.method, request.url.path)
+            if user := _basic_user(request):
+                set_actor(user)
+            registry, tracking = services.of(request)
+            settings = getattr(request.app.state, "settings", None)
+            call = Call(
+                request=request,
+                params=await _params(request, endpoint.body),
+                path=dict(request.path_params),
+                registry=registry,
+                tracking=tracking,
+                executor=_executor(request),
+                max_upload=getattr(settings, "max_upload_bytes", DEFAULT_MAX_UPLOAD),
+            )
+            if endpoint.body == "stream":
+                response: Response = await endpoint.handler(call)
+                return response
+            result = await run_in_threadpool(endpoint.handler, call)
+            return json_response(result if result is not None else {})
+        except Exception as exc:
+            return error_response(exc)
+
+    return dispatch
+
+
+async def _unknown(request: Request) -> Response:
+    return error_response(not_found_endpoint(request.method, request.url.path))
+
+
+def build_routes(
+    groups: Iterable[tuple[tuple[str, ...], list[Endpoint]]], services: Services
+) -> list[Route]:
+    """One route per (prefix, path) dispatching on the method, then a JSON 404 catch-all per
+    prefix. Static paths come before parameterised ones (``search`` before ``{model_id}``)."""
+    routes: list[Route] = []
+    catch_alls: list[Route] = []
+    for prefixes, endpoints in groups:
+        table: dict[str, dict[str, Endpoint]] = defaultdict(dict)
+        for endpoint in endpoints:
+            if endpoint.method in table[endpoint.path]:
+                raise ValueError(f"duplicate endpoint {endpoint.method} {endpoint.path}")
+            table[endpoint.path][endpoint.method] = endpoint
+        ordered = sorted(table, key=lambda p: ("{" in p, p.count("{"), -len(p)))
+        for prefix in prefixes:
+            for path in ordered:
+                routes.append(
+                    Route(prefix + path, _dispatcher(table[path], services),
+                          methods=ALL_METHODS, include_in_schema=False)
+                )  # fmt: skip
+            catch_alls.append(
+                Route(prefix + "/{rest:path}", _unknown, methods=ALL_METHODS,
+                      include_in_schema=False)
+            )  # fmt: skip
+    return routes + catch_alls
