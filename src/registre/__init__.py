@@ -28,6 +28,7 @@ from registre.domain.errors import (
     PayloadTooLarge,
     PermissionDenied,
     RegistreError,
+    Unavailable,
     UnsafeModel,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "RegisteredModel",
     "RegistreError",
     "Stage",
+    "Unavailable",
     "UnsafeModel",
     "VersionStatus",
     "load_model",

@@ -1,4 +1,4 @@
-"""``registre server`` and ``registre db upgrade``: the embedded options' database and server."""
+"""``registre server``, ``registre db upgrade`` and ``registre db gc``: server and maintenance."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import typer
 
 from registre.cli._common import say, state
 
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+db_app = typer.Typer(help="Database and storage maintenance.", no_args_is_help=True)
 
 
 def server(
@@ -37,3 +37,35 @@ def upgrade(
     url = state(ctx).settings().database_url
     upgrade(url, revision)
     say(f"database at revision {current_revision(url)}")
+
+
+@db_app.command()
+def gc(
+    ctx: typer.Context,
+    grace_hours: Annotated[
+        float, typer.Option("--grace-hours", help="Keep unreferenced blobs younger than this.")
+    ] = 24.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, delete nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Delete blobs that no version, run or logged model references (--home / --artifact-root)."""
+    import json
+
+    from registre.service.maintenance import collect_garbage
+    from registre.service.registry import Registry
+
+    settings = state(ctx).settings()
+    registry = Registry.open(settings.database_url, settings.artifact_root)
+    try:
+        report = collect_garbage(registry, grace_seconds=grace_hours * 3600, dry_run=dry_run)
+    finally:
+        registry.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    say(
+        f"examined {report.examined} blobs: {report.referenced} referenced, "
+        f"{report.too_young} younger than {grace_hours:g} h, {verb} {len(report.deleted)} "
+        f"({report.freed_bytes} bytes)"
+    )

@@ -27,6 +27,7 @@ from registre.domain.errors import (
     PayloadTooLarge,
     PermissionDenied,
     RegistreError,
+    Unavailable,
     UnsafeModel,
 )
 from registre.service.context import current_actor
@@ -45,18 +46,17 @@ _ERRORS: dict[str, type[RegistreError]] = {
         IntegrityError,
         PermissionDenied,
         UnsafeModel,
+        Unavailable,
     )
 }
 _ERRORS["INVALID_REQUEST"] = InvalidInput
 _ERRORS["ENDPOINT_NOT_FOUND"] = NotFound
 
 
-class ServerUnavailable(RegistreError):
+class ServerUnavailable(Unavailable):
     """The server could not be reached (refused, unresolvable, timed out)."""
 
     code = "SERVER_UNAVAILABLE"
-    status = 503
-    exit_code = 3
 
 
 class RemoteBackend:

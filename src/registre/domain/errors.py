@@ -42,6 +42,14 @@ class Conflict(RegistreError):
     exit_code = 5
 
 
+class Unavailable(RegistreError):
+    """Temporarily unable to serve (database busy, server unreachable): retrying may succeed."""
+
+    code = "UNAVAILABLE"
+    status = 503
+    exit_code = 3
+
+
 class PayloadTooLarge(RegistreError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413

@@ -13,6 +13,7 @@ from registre.domain.errors import (
     PayloadTooLarge,
     PermissionDenied,
     RegistreError,
+    Unavailable,
     UnsafeModel,
 )
 
@@ -45,6 +46,7 @@ _CODES: list[tuple[type[RegistreError], str]] = [
     (Conflict, "RESOURCE_CONFLICT"),
     (PermissionDenied, "PERMISSION_DENIED"),
     (IntegrityError, "DATA_LOSS"),
+    (Unavailable, "TEMPORARILY_UNAVAILABLE"),  # the client retries these
 ]
 
 

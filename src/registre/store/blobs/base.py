@@ -20,6 +20,13 @@ class StoredBlob:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    digest: str
+    size: int
+    modified: float  # seconds since the epoch: when the blob was last written or re-uploaded
+
+
 def check_digest(digest: str) -> str:
     if not isinstance(digest, str) or not DIGEST_RE.match(digest):
         raise InvalidInput(f"invalid sha256 digest: {digest!r}")
@@ -82,5 +89,9 @@ class BlobStore(Protocol):
     def delete(self, digest: str) -> None: ...
 
     def iter_digests(self) -> Iterator[str]:
-        """Every stored digest (for garbage collection)."""
+        """Every stored digest."""
+        ...
+
+    def iter_blobs(self) -> Iterator[BlobInfo]:
+        """Every stored blob with its size and age (for garbage collection)."""
         ...

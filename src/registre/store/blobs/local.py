@@ -13,6 +13,7 @@ from registre.domain.errors import IntegrityError, NotFound
 from registre.store.blobs.base import (
     CHUNK_SIZE,
     DIGEST_RE,
+    BlobInfo,
     StoredBlob,
     check_digest,
     iter_chunks,
@@ -59,6 +60,9 @@ class LocalBlobStore:
             final = self._path(digest)
             if final.is_file() and final.stat().st_size == size:
                 os.unlink(tmp_name)
+                # A re-upload refreshes the blob's age, which garbage collection's grace
+                # period relies on (it may be about to be referenced again).
+                os.utime(final)
             else:  # absent, or damaged (wrong size): the fresh bytes replace it
                 final.parent.mkdir(exist_ok=True)
                 os.chmod(tmp_name, 0o444)
@@ -91,11 +95,15 @@ class LocalBlobStore:
         self._path(digest).unlink(missing_ok=True)
 
     def iter_digests(self) -> Iterator[str]:
+        return (info.digest for info in self.iter_blobs())
+
+    def iter_blobs(self) -> Iterator[BlobInfo]:
         for sub in sorted(self._blobs.iterdir()):
             if sub.is_dir():
                 for entry in sorted(sub.iterdir()):
                     if DIGEST_RE.match(entry.name):
-                        yield entry.name
+                        stat = entry.stat()
+                        yield BlobInfo(entry.name, stat.st_size, stat.st_mtime)
 
 
 def _read(handle: BinaryIO) -> Iterator[bytes]:

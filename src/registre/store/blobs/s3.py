@@ -19,6 +19,7 @@ from registre.domain.errors import IntegrityError, InvalidInput, NotFound
 from registre.store.blobs.base import (
     CHUNK_SIZE,
     DIGEST_RE,
+    BlobInfo,
     StoredBlob,
     check_digest,
     iter_chunks,
@@ -157,11 +158,12 @@ class S3BlobStore:
                     f"uploaded bytes hash to {digest}, not the announced {expected_digest}"
                 )
             final = self._key(digest)
-            if not self._exists_key(final):
-                if size <= _COPY_LIMIT:
-                    obstore.copy(self._store, tmp_key, final)
-                else:
-                    self._upload(final, verified(self._read(tmp_key), digest, size))
+            if size <= _COPY_LIMIT:
+                # Copying over an existing blob is harmless (same bytes) and refreshes its
+                # age, which garbage collection's grace period relies on.
+                obstore.copy(self._store, tmp_key, final)
+            elif not self._exists_key(final):
+                self._upload(final, verified(self._read(tmp_key), digest, size))
             return StoredBlob(digest, size)
         finally:
             # Best effort: the temp key is never referenced, so a leftover is only garbage.
@@ -219,8 +221,11 @@ class S3BlobStore:
         obstore.delete(self._store, self._key(digest))
 
     def iter_digests(self) -> Iterator[str]:
+        return (info.digest for info in self.iter_blobs())
+
+    def iter_blobs(self) -> Iterator[BlobInfo]:
         for batch in obstore.list(self._store, "sha256/", chunk_size=1000):
             for meta in batch:
                 parts = meta["path"].split("/")
                 if len(parts) == 3 and DIGEST_RE.match(parts[2]) and parts[1] == parts[2][:2]:
-                    yield parts[2]
+                    yield BlobInfo(parts[2], meta["size"], meta["last_modified"].timestamp())

@@ -23,7 +23,7 @@ from registre.domain.entities import (
     Stage,
     VersionStatus,
 )
-from registre.domain.errors import AlreadyExists, Conflict
+from registre.domain.errors import AlreadyExists, Conflict, Unavailable
 from registre.domain.filters import Node, OrderBy
 from registre.store.sql import search
 from registre.store.sql import tables as t
@@ -118,7 +118,7 @@ class SqlStore:
             raise Conflict("the change conflicts with existing data; retry or re-read") from None
         except sa_exc.OperationalError as exc:
             if "database is locked" in str(exc) or "deadlock" in str(exc).lower():
-                raise Conflict("the database is busy; retry the request") from None
+                raise Unavailable("the database is busy; retry the request") from None
             raise
 
     @contextmanager
