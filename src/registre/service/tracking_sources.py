@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -25,8 +25,10 @@ from registre.domain.tracking import (
     run_artifact_root,
     version_artifact_uri,
 )
+from registre.store.sql.tracking_store import run_logged_model_ids
 
 if TYPE_CHECKING:
+    from registre.domain.tracking import Run
     from registre.service.tracking import Tracking
 
 _LOGGED_MODEL_URI = re.compile(r"^models:/(m-[0-9a-f]{32})/?$")
@@ -39,6 +41,7 @@ class ResolvedSource:
     version: ModelVersion | None  # or: the registered version they come from
     run_id: str | None
     model_id: str | None
+    run: Run | None = None  # already loaded while resolving, when it was
 
 
 class TrackingSources:
@@ -64,10 +67,10 @@ class TrackingSources:
             location = ArtifactLocation(run_artifact_root(run.experiment_id, run.id), path)
             if not self.tracking.artifacts.entries(location.root, path):
                 # MLflow 3 keeps a run's model as a logged model named after the path.
-                output = self._run_output(run.id, path)
+                output = self._run_output(run, path)
                 if output is not None:
-                    return self.resolve(f"models:/{output}")
-            return ResolvedSource(location, None, run.id, None)
+                    return replace(self.resolve(f"models:/{output}"), run=run)
+            return ResolvedSource(location, None, run.id, None, run)
         if source.startswith(ARTIFACT_SCHEME):
             parts = urlsplit(source)
             if parts.query or parts.fragment or "#" in source or "?" in source:
@@ -85,19 +88,14 @@ class TrackingSources:
             "(Registre never reads paths on the server)"
         )
 
-    def _run_output(self, run_id: str, name: str) -> str | None:
-        run = self.tracking.get_run(run_id)
+    def _run_output(self, run: Run, name: str) -> str | None:
+        """The logged model ``run`` produced under ``name`` (the newest output step wins)."""
         steps = dict(run.outputs)
-        candidates = [
-            m
-            for m in self.tracking.search_logged_models(
-                [run.experiment_id], max_results=10**5
-            ).items
-            if m.source_run_id == run_id and m.name == name
-        ]
+        with self.tracking.store.read() as conn:
+            candidates = run_logged_model_ids(conn, run.id, name)
         if not candidates:
             return None
-        return max(candidates, key=lambda m: (steps.get(m.id, -1), m.created_at)).id
+        return max(candidates, key=lambda c: (steps.get(c[0], -1), c[1]))[0]
 
     def files(self, resolved: ResolvedSource) -> list[FileEntry]:
         if resolved.version is not None:
@@ -133,10 +131,12 @@ class TrackingSources:
         metrics: dict[str, float] = {}
         params: dict[str, str] = {}
         if run_id:
-            try:
-                run = self.tracking.get_run(run_id)
-            except NotFound:
-                raise InvalidInput(f"run {run_id!r} does not exist") from None
+            run = resolved.run
+            if run is None or run.id != run_id:
+                try:
+                    run = self.tracking.get_run(run_id)
+                except NotFound:
+                    raise InvalidInput(f"run {run_id!r} does not exist") from None
             metrics.update(run.latest_metrics())
             params.update(run.params)
         if resolved.model_id:

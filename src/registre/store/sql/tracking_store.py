@@ -358,6 +358,16 @@ def logged_model_rows(
     return list(conn.execute(query.order_by(_L.created_at.desc(), _L.id.asc())).all())
 
 
+def run_logged_model_ids(conn: Connection, run_id: str, name: str) -> list[tuple[str, int]]:
+    """(id, created_at) of the active logged models ``run_id`` produced under ``name``."""
+    rows = conn.execute(
+        select(_L.id, _L.created_at).where(
+            _L.source_run_id == run_id, _L.name == name, _L.lifecycle_stage == "active"
+        )
+    )
+    return [(r.id, r.created_at) for r in rows]
+
+
 # ---- artifacts ----------------------------------------------------------------------------
 def _root(root: ArtifactRoot) -> Any:
     return and_(_A.root_kind == root.kind, _A.root_id == root.id)
