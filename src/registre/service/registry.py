@@ -281,9 +281,12 @@ class Registry:
             path = names.check_artifact_path(entry.path)
             if path in entries:
                 raise InvalidInput(f"file {path!r} is listed twice")
-            size = self.blobs.size(entry.digest) if self.blobs.exists(entry.digest) else None
-            if size is None:
-                raise InvalidInput(f"file {path!r}: blob {entry.digest} has not been uploaded")
+            try:
+                size = self.blobs.size(entry.digest)
+            except NotFound:
+                raise InvalidInput(
+                    f"file {path!r}: blob {entry.digest} has not been uploaded"
+                ) from None
             if entry.size is not None and entry.size != size:
                 raise InvalidInput(
                     f"file {path!r}: size {entry.size} does not match the stored {size} bytes"
@@ -426,13 +429,13 @@ class Registry:
         with self.store.write() as tx:
             mrow = self._model_row(tx, name)
             current = {r.version for r in tx.versions_in_stage(mrow.id, target)}
-            history = self.store.events(tx.conn, name, None, 10**9, 0)
+            moves = ("transition_stage", "rollback")
+            history = self.store.events(tx.conn, name, None, 10**9, 0, actions=moves)
             previous = None
             for event in reversed(history):
                 entered = (event.after or {}).get("stage") == target.value
                 if (
-                    event.action in ("transition_stage", "rollback")
-                    and entered
+                    entered
                     and event.version is not None
                     and event.version not in current
                     and tx.version_row(mrow.id, event.version) is not None

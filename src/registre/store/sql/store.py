@@ -219,9 +219,17 @@ class SqlStore:
         return [] if found is None else found.files
 
     def events(
-        self, conn: Connection, model: str | None, version: int | None, limit: int, offset: int
+        self,
+        conn: Connection,
+        model: str | None,
+        version: int | None,
+        limit: int,
+        offset: int,
+        actions: tuple[str, ...] = (),
     ) -> list[Event]:
         query = select(t.events)
+        if actions:
+            query = query.where(t.events.c.action.in_(actions))
         if model is not None:
             query = query.where(t.events.c.model == model)
         if version is not None:
