@@ -115,6 +115,7 @@ class Client:
         tags: Mapping[str, str] | None = None,
         description: str = "",
         create_model: bool = True,
+        number: int | None = None,
     ) -> ModelVersion:
         return self.backend.register_version(
             name,
@@ -126,6 +127,7 @@ class Client:
             tags=tags,
             description=description,
             create_model=create_model,
+            number=number,
         )
 
     def get_version(self, name: str, version: int | str) -> ModelVersion:

@@ -194,6 +194,7 @@ class RemoteBackend:
         tags: Mapping[str, str] | None = None,
         description: str = "",
         create_model: bool = True,
+        number: int | None = None,
     ) -> ModelVersion:
         body = {
             "files": [{"path": f.path, "digest": f.digest, "size": f.size} for f in files],
@@ -206,6 +207,8 @@ class RemoteBackend:
             "description": description,
             "create_model": create_model,
         }
+        if number is not None:
+            body["number"] = number
         return _decode.model_version(self._json("POST", f"{_model(name)}/versions", body))
 
     def get_version(self, name: str, version: int | str) -> ModelVersion:

@@ -97,6 +97,7 @@ def register_version(name: str, body: s.RegisterVersionRequest, registry: Regist
         tags=body.tags,
         description=body.description,
         create_model=body.create_model,
+        number=body.number,
     )
     return json_response(version.to_dict(), 201)
 

@@ -64,6 +64,10 @@ class RegisterVersionRequest(_Request):
     tags: dict[str, str] = Field(default_factory=dict)
     description: str = ""
     create_model: bool = Field(default=True, description="Create the model if it is missing")
+    number: int | None = Field(
+        default=None,
+        description="Exact version number (imports); 409 if that number was already reached",
+    )
 
 
 class LogMetricsRequest(_Request):

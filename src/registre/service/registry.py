@@ -208,12 +208,16 @@ class Registry:
         description: str = "",
         create_model: bool = True,
         status: VersionStatus = VersionStatus.READY,
+        number: int | None = None,
     ) -> ModelVersion:
         """Create the next version of ``name`` from files already in the blob store.
 
         The version number is allocated in the inserting transaction; the version is READY
-        at once because every file it names is verified to be fully stored first.
+        at once because every file it names is verified to be fully stored first. ``number``
+        (for imports that keep another registry's numbering) asks for that exact number: it
+        is granted only if no version at or above it was ever allocated, else Conflict.
         """
+        requested = None if number is None else names.check_version(number)
         names.check_model_name(name)
         description = names.check_description(description)
         entries = self._check_files(files)
@@ -233,7 +237,14 @@ class Registry:
                     model_id = tx.model_row(name).id
             else:
                 model_id = row.id
-            number = tx.allocate_version(model_id, now)
+            if requested is None:
+                number = tx.allocate_version(model_id, now)
+            elif tx.claim_version(model_id, requested, now) is None:
+                raise Conflict(
+                    f"model {name!r} already allocated version numbers up to or past {requested}"
+                )
+            else:
+                number = requested
             tx.insert_version(
                 model_id,
                 number,

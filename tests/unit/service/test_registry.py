@@ -311,3 +311,18 @@ def test_read_documents_always_match_the_rows_they_mirror(
     assert registry.get_model("Doc").to_dict() == model_before
     assert model_before["aliases"] == {} and model_before["tags"] == {"k2": "v2"}
     assert before[3]["metrics"] == {"m": 2.0, "n": 3.0} and before[1]["tags"] == {}
+
+
+def test_an_explicit_number_keeps_an_imported_numbering_and_is_never_reused(
+    registry: Registry, upload: Upload
+) -> None:
+    f = upload("m", b"m")
+    assert registry.register_version("Imp", [f], number=1).version == 1
+    assert registry.register_version("Imp", [f], number=3).version == 3  # 2 was deleted upstream
+    assert registry.register_version("Imp", [f]).version == 4
+    for taken in (2, 3, 4):
+        with pytest.raises(Conflict, match="already allocated"):
+            registry.register_version("Imp", [f], number=taken)
+    with pytest.raises(InvalidInput):
+        registry.register_version("Imp", [f], number=0)
+    assert [v.version for v in registry.list_versions("Imp")] == [1, 3, 4]

@@ -357,6 +357,16 @@ class WriteTx:
             .returning(t.models.c.last_version)
         ).scalar_one()
 
+    def claim_version(self, model_id: int, number: int, now: int) -> int | None:
+        """Take ``number`` if no version at or above it was ever allocated; the numbers
+        skipped in between are never handed out (like deleted ones). None if too late."""
+        return self.conn.execute(
+            update(t.models)
+            .where(t.models.c.id == model_id, t.models.c.last_version < number)
+            .values(last_version=number, updated_at=now)
+            .returning(t.models.c.last_version)
+        ).scalar()
+
     def insert_version(
         self,
         model_id: int,
