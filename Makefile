@@ -1,5 +1,5 @@
 # The same commands the README shows.
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-mlflow bench-serving clean
 
 run:  ## set up and start the server on embedded defaults (SQLite + ./registre-data)
 	scripts/bootstrap
@@ -19,8 +19,14 @@ format:
 	.venv/bin/ruff format src tests bench examples
 	.venv/bin/ruff check --fix src tests bench examples
 
-bench:  ## run the benchmark against a fresh local server (see bench/RESULTS.md)
+bench:  ## the native API under load (see bench/RESULTS.md; needs wrk)
 	.venv/bin/python -m bench.native
+
+bench-mlflow:  ## the same MLflow-REST workload against mlflow server and Registre
+	.venv/bin/python -m bench.mlflow_compare
+
+bench-serving:  ## mlflow models serve vs registre serve
+	.venv/bin/python -m bench.serving
 
 clean:
 	rm -rf .venv registre-data .pytest_cache

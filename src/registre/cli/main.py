@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from registre.cli import artifacts, models, predict, server, versions
+from registre.cli import (
+    artifacts,
+    deploy,
+    import_mlflow,
+    models,
+    predict,
+    serve,
+    server,
+    versions,
+)
 from registre.cli._common import RegistreGroup, State
 
 app = typer.Typer(
@@ -21,7 +30,11 @@ app.add_typer(versions.app, name="versions")
 app.add_typer(artifacts.app, name="artifacts")
 app.command("predict")(predict.predict)
 app.command("server")(server.server)
+app.command("serve")(serve.serve)
+app.add_typer(deploy.app, name="deploy")
+app.command("build-docker")(deploy.build_docker)
 app.add_typer(server.db_app, name="db")
+app.command("import-mlflow")(import_mlflow.import_mlflow)
 
 
 def _print_version(value: bool) -> None:

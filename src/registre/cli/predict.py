@@ -39,49 +39,32 @@ def predict(
     """Load a model and print {"predictions": [...]} for INPUT.
 
     INPUT is a CSV file with a header row, or JSON: {"dataframe_split": ...},
-    {"dataframe_records": [...]}, a list of records, or {"inputs": ...}.
+    {"dataframe_records": [...]}, {"instances": ...}, {"inputs": ...} (each with optional
+    "params"), or a list of records.
     """
     from registre.packaging.inputs import to_jsonable
 
     path = Path(input)
     fmt = format or (InputFormat.CSV if path.suffix.lower() == ".csv" else InputFormat.JSON)
-    data = _read(path, fmt)
+    data, params = _read(path, fmt)
     model = client(ctx).load_model(uri, trust_pickle=trust_pickle)
-    print_json({"predictions": to_jsonable(_plain(model.predict(data)))})
+    print_json({"predictions": to_jsonable(_plain(model.predict(data, params)))})
 
 
-def _read(path: Path, fmt: InputFormat) -> Any:
+def _read(path: Path, fmt: InputFormat) -> tuple[Any, dict[str, Any] | None]:
     import pandas as pd
+
+    from registre.packaging.inputs import parse_scoring_payload
 
     stdin = sys.stdin if str(path) == "-" else None
     try:
         if fmt is InputFormat.CSV:
-            return pd.read_csv(stdin or path)
+            return pd.read_csv(stdin or path), None
         payload = json.loads(stdin.read() if stdin else path.read_text())
     except ValueError as exc:  # pandas' parser errors and JSONDecodeError are ValueErrors
         raise InvalidInput(f"cannot read {path} as {fmt.value.upper()}: {exc}") from None
-    return _from_payload(payload)
-
-
-def _from_payload(payload: Any) -> Any:
-    """MLflow's scoring payloads, as the predictor takes them."""
-    import pandas as pd
-
-    if isinstance(payload, list):
-        return payload
-    if isinstance(payload, dict):
-        if isinstance(payload.get("dataframe_split"), dict):
-            split = payload["dataframe_split"]
-            return pd.DataFrame(
-                split.get("data"), columns=split.get("columns"), index=split.get("index")
-            )
-        for key in ("dataframe_records", "inputs", "instances"):
-            if key in payload:
-                return payload[key]
-    raise InvalidInput(
-        'unrecognised JSON input: expected {"dataframe_split": ...}, '
-        '{"dataframe_records": [...]}, {"inputs": ...} or a list of records'
-    )
+    parsed = parse_scoring_payload(payload, allow_list=True)
+    return parsed.model_input(), parsed.params
 
 
 def _plain(predictions: Any) -> Any:
