@@ -25,8 +25,7 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, lua_post, wrk
+from bench.common import free_port, lua_post, wrk
 
 BIN = Path(sys.executable).parent
 COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
