@@ -20,7 +20,6 @@ from registre.packaging import save_model
 from tests.fixtures.server import RunningServer
 from tests.serving.support import ScoringServer, clean_env, constant, logistic, rows, split_body
 
-REJECTED_TAG = "registre.serving.rejected"
 LOADGEN = Path(__file__).with_name("loadgen.py")
 
 
@@ -172,11 +171,11 @@ def test_a_broken_new_version_is_refused_recorded_and_the_old_one_keeps_serving(
             assert time.monotonic() < deadline, server.state()
             time.sleep(0.05)
         assert reason in server.served()["rejected"][str(number)]
-        tag = registry.client.get_version("Iris", number).tags[REJECTED_TAG]
-        assert reason.split()[0] in tag and "models:/Iris/Production" in tag
         events = registry.client.history("Iris", number).items
-        assert any(e.action == "set_version_tag" and e.after and e.after["key"] == REJECTED_TAG
-                   for e in events)  # fmt: skip
+        refusals = [e.after for e in events if e.action == "serving_check_failed"]
+        assert len(refusals) == 1 and refusals[0] is not None
+        assert reason.split()[0] in refusals[0]["reason"]
+        assert refusals[0]["uri"] == "models:/Iris/Production"
         response = httpx.post(f"{server.url}/invocations", json=split_body(rows()))
         assert response.status_code == 200
         assert response.headers["X-Model-Version"] == "1"

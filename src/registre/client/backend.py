@@ -82,6 +82,13 @@ class Backend(Protocol):
     def delete_alias(self, name: str, alias: str) -> None: ...
     def resolve(self, name: str, ref: str | int) -> ModelVersion: ...
     def resolve_uri(self, uri: str) -> ModelVersion: ...
+    def record_event(
+        self,
+        name: str,
+        version: int | str | None,
+        action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> Event: ...
     def history(
         self,
         name: str,

@@ -180,6 +180,16 @@ class Client:
     def resolve_uri(self, uri: str) -> ModelVersion:
         return self.backend.resolve_uri(uri)
 
+    def record_event(
+        self,
+        name: str,
+        version: int | str | None,
+        action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> Event:
+        """Write an observation (e.g. ``serving_check_failed``) into the model's history."""
+        return self.backend.record_event(name, version, action, details)
+
     def history(
         self,
         name: str,

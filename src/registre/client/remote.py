@@ -271,6 +271,16 @@ class RemoteBackend:
     def resolve_uri(self, uri: str) -> ModelVersion:
         return _decode.model_version(self._json("GET", "/resolve", params={"uri": uri}))
 
+    def record_event(
+        self,
+        name: str,
+        version: int | str | None,
+        action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> Event:
+        body = {"action": action, "version": version, "details": dict(details or {})}
+        return _decode.event(self._json("POST", f"{_model(name)}/events", body))
+
     def history(
         self,
         name: str,

@@ -205,6 +205,13 @@ async def resolve_uri(uri: str, registry: RegistryDep) -> Response:
     return json_response(registry.resolve_uri(uri).to_dict())
 
 
+@router.post("/models/{name}/events", status_code=201, response_model=s.EventOut)
+def record_event(name: str, body: s.RecordEventRequest, registry: RegistryDep) -> Response:
+    """Write what another system observed into the model's history (changes nothing else)."""
+    event = registry.record_event(name, body.version, body.action, body.details)
+    return json_response(event.to_dict(), 201)
+
+
 @router.get("/models/{name}/history", response_model=s.EventPage)
 def history(
     name: str,

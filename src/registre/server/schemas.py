@@ -83,6 +83,12 @@ class RollbackRequest(_Request):
     stage: str = Stage.PRODUCTION.value
 
 
+class RecordEventRequest(_Request):
+    action: str = Field(description="serving_check_failed, serving_swapped, deployed or note")
+    version: int | str | None = Field(default=None, description="The version it concerns, if any")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
 class SetAliasRequest(_Request):
     version: int | str
 

@@ -28,6 +28,8 @@ from registre.store.sql import tables as t
 from registre.store.sql.store import SqlStore, WriteTx
 
 ARCHIVABLE_TARGETS = (Stage.STAGING, Stage.PRODUCTION)
+# What other systems may write into a model's history (they change nothing else).
+EXTERNAL_ACTIONS = frozenset({"serving_check_failed", "serving_swapped", "deployed", "note"})
 T = TypeVar("T")
 
 
@@ -486,6 +488,32 @@ class Registry:
             tx.add_event(
                 at=now_ms(), actor=current_actor(), action="delete_alias", model=name,
                 version=old.version, before={"alias": alias, "version": old.version},
+            )  # fmt: skip
+
+    def record_event(
+        self,
+        name: str,
+        version: int | str | None,
+        action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> Event:
+        """Write what another system observed (a scoring server refusing a version, a
+        deployment) into the history; nothing else changes."""
+        if action not in EXTERNAL_ACTIONS:
+            valid = ", ".join(sorted(EXTERNAL_ACTIONS))
+            raise InvalidInput(f"invalid event action {action!r}: expected one of {valid}")
+        after = dict(details or {})
+        if len(repr(after)) > 10_000:
+            raise InvalidInput("event details are larger than 10,000 characters")
+        with self.store.write() as tx:
+            if version is None:
+                self._model_row(tx, name)
+                number = None
+            else:
+                number = self._version_row(tx, name, version)[1].version
+            return tx.add_event(
+                at=now_ms(), actor=current_actor(), action=action, model=name,
+                version=number, after=after,
             )  # fmt: skip
 
     # ---- resolution ---------------------------------------------------------------------

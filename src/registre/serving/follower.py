@@ -24,7 +24,6 @@ from registre.serving.versions import ServedVersion, load_registered
 
 logger = logging.getLogger("registre.serving")
 
-REJECTED_TAG = "registre.serving.rejected"
 RETIRE_AFTER = 30.0  # seconds a replaced version's files outlive it (slow requests may read)
 
 # Returns (endpoint name, URI) for every model that should be served now.
@@ -120,12 +119,10 @@ class Follower:
         )
 
     def _record_rejection(self, version: ModelVersion, uri: str, reason: str) -> None:
-        # The service has no "external event" use case yet: a version tag writes the reason
-        # and, through its set_version_tag event, the moment and the actor to the history.
-        where = f"{socket.gethostname()} pid {os.getpid()}"
-        value = f"refused for {uri} by the scoring server on {where}: {reason}"[:5000]
+        details = {"uri": uri, "reason": reason[:2000], "host": socket.gethostname(),
+                   "pid": os.getpid()}  # fmt: skip
         try:
-            self.client.set_version_tag(version.name, version.version, REJECTED_TAG, value)
+            self.client.record_event(version.name, version.version, "serving_check_failed", details)
         except Exception as exc:
             logger.warning("could not record the refusal of %s v%s: %s",
                            version.name, version.version, exc)  # fmt: skip

@@ -326,3 +326,20 @@ def test_an_explicit_number_keeps_an_imported_numbering_and_is_never_reused(
     with pytest.raises(InvalidInput):
         registry.register_version("Imp", [f], number=0)
     assert [v.version for v in registry.list_versions("Imp")] == [1, 3, 4]
+
+
+def test_other_systems_record_observations_in_the_history_only(
+    registry: Registry, upload: Upload
+) -> None:
+    registry.register_version("Obs", [upload("m", b"m")])
+    with acting_as("scoring-server"):
+        event = registry.record_event("Obs", "1", "serving_check_failed", {"reason": "boom"})
+    assert (event.actor, event.action, event.version, event.after) == (
+        "scoring-server", "serving_check_failed", 1, {"reason": "boom"},
+    )  # fmt: skip
+    assert registry.history("Obs", 1).items[-1] == event
+    assert registry.get_version("Obs", 1).stage is Stage.NONE
+    with pytest.raises(InvalidInput, match="expected one of"):
+        registry.record_event("Obs", 1, "transition_stage", {})
+    with pytest.raises(NotFound):
+        registry.record_event("Obs", 9, "note", {})

@@ -504,9 +504,10 @@ class WriteTx:
         version: int | None = None,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
-    ) -> None:
-        self.conn.execute(
-            insert(t.events).values(
+    ) -> Event:
+        event_id = self.conn.execute(
+            insert(t.events)
+            .values(
                 at=at,
                 actor=actor,
                 action=action,
@@ -515,7 +516,9 @@ class WriteTx:
                 before=before,
                 after=after,
             )
-        )
+            .returning(t.events.c.id)
+        ).scalar_one()
+        return Event(event_id, at, actor, action, model, version, before, after)
 
 
 def _upsert_many(
