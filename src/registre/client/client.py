@@ -351,9 +351,11 @@ def _safe_dir(name: str) -> str:
 
 def _write_verified(stream: Iterator[bytes], target: Path, entry: FileEntry) -> None:
     hasher = hashlib.sha256()
-    tmp = target.with_name(f".{target.name}.part")
+    # A unique temp name, then an atomic rename: processes sharing a cache never collide.
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    tmp = Path(tmp_name)
     try:
-        with tmp.open("wb") as out:
+        with os.fdopen(fd, "wb") as out:
             for chunk in stream:
                 hasher.update(chunk)
                 out.write(chunk)
