@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import click
 import typer
 from rich import box
 from rich.console import Console
@@ -190,3 +192,16 @@ class RegistreGroup(TyperGroup):
         except OSError as err:
             where = f": {err.filename}" if err.filename else ""
             fail(f"{err.strerror or err}{where}", 1)
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as err:
+            # A bug or an unexpected environment (e.g. a database from an incompatible
+            # build): one line, the traceback only on request.
+            if os.environ.get("REGISTRE_DEBUG"):
+                raise
+            summary = str(err).splitlines()[0] if str(err) else ""
+            fail(
+                f"unexpected {type(err).__name__}: {summary[:300]} "
+                "(set REGISTRE_DEBUG=1 for the traceback)",
+                1,
+            )
