@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from registre.domain.errors import InvalidInput
-from registre.domain.tracking import LoggedModel, Run
+from registre.domain.tracking import Experiment, LoggedModel, Run
 
 T = TypeVar("T")
 Kind = Literal["attr", "tag", "param", "metric"]
@@ -166,12 +166,18 @@ def _compare(actual: Scalar, op: str, expected: Scalar) -> bool:
     }.get(op, False)  # fmt: skip
 
 
-def matches(conditions: list[Condition], lookup: Callable[[Condition], Scalar | None]) -> bool:
-    """True when every condition holds. A missing value satisfies only ``!=`` and NOT IN."""
+def matches(
+    conditions: list[Condition],
+    lookup: Callable[[Condition], Scalar | None],
+    *,
+    missing: bool = True,
+) -> bool:
+    """True when every condition holds. A missing value satisfies only ``!=`` and NOT IN — or,
+    with ``missing=False`` (MLflow's experiment search: a join on the tag), nothing."""
     for cond in conditions:
         actual = lookup(cond)
         if actual is None:
-            if cond.op in ("!=", "NOT IN"):
+            if missing and cond.op in ("!=", "NOT IN"):
                 continue
             return False
         if cond.op in ("IN", "NOT IN"):
@@ -249,3 +255,26 @@ def model_value(model: LoggedModel, cond: Condition) -> Scalar | None:
     if cond.key not in attrs:
         raise InvalidInput(f"invalid filter: unknown logged model attribute {cond.key!r}")
     return attrs[cond.key]
+
+
+def experiment_value(experiment: Experiment, cond: Condition) -> Scalar | None:
+    if cond.kind == "tag":
+        return experiment.tags.get(cond.key)
+    attrs: dict[str, Scalar | None] = {
+        "name": experiment.name, "experiment_id": experiment.id,
+        "lifecycle_stage": experiment.lifecycle_stage,
+        "creation_time": float(experiment.created_at),
+        "last_update_time": float(experiment.updated_at),
+    }  # fmt: skip
+    if cond.key not in attrs:
+        raise InvalidInput(f"invalid filter: unknown experiment attribute {cond.key!r}")
+    return attrs[cond.key]
+
+
+def experiment_sort_key(experiment: Experiment, field: str) -> str | int:
+    """The value an experiment search orders by (names by code point)."""
+    if field == "name":
+        return experiment.name
+    if field == "experiment_id":
+        return int(experiment.id)
+    return experiment.created_at if field == "creation_time" else experiment.updated_at

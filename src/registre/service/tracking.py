@@ -116,29 +116,42 @@ class Tracking:
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> Page[Experiment]:
-        name_like = None
-        for cond in tf.parse(filter):
-            if cond.kind != "attr" or cond.key != "name" or cond.op not in ("=", "LIKE"):
-                raise InvalidInput("experiment filters support only name = / LIKE '...'")
-            name_like = str(cond.value)
+        conditions = tf.parse(filter)
+        for cond in conditions:
+            if cond.kind not in ("attr", "tag"):
+                raise InvalidInput("experiment filters compare attributes and tags only")
         columns = {"name": tt.experiments.c.name, "experiment_id": tt.experiments.c.id,
                    "creation_time": tt.experiments.c.created_at,
                    "last_update_time": tt.experiments.c.updated_at}  # fmt: skip
-        order = []
+        order, keys = [], []
         for clause in order_by or []:
             field, _, direction = clause.strip().partition(" ")
-            column = columns.get(field.removeprefix("attributes.").removeprefix("attribute."))
+            name = field.removeprefix("attributes.").removeprefix("attribute.")
+            column = columns.get(name)
             if column is None:
                 raise InvalidInput(f"cannot order experiments by {field!r}")
-            order.append(column.desc() if direction.strip().upper() == "DESC" else column.asc())
+            descending = direction.strip().upper() == "DESC"
+            order.append(column.desc() if descending else column.asc())
+            keys.append((name, descending))
         limit = check_max_results(max_results, default=1000)
         offset = decode_token(page_token)
+        order = order or [tt.experiments.c.created_at.desc()]
+        stages = ViewType.parse(view).stages()
+        by_name = any(name == "name" for name, _ in keys)
         with self.store.read() as conn:
-            items = q.search_experiments(
-                conn, ViewType.parse(view).stages(), name_like,
-                order or [tt.experiments.c.created_at.desc()], limit + 1, offset,
-            )  # fmt: skip
-        return _page(items, limit, offset)
+            if not conditions and not by_name:
+                items = q.search_experiments(conn, stages, None, order, limit + 1, offset)
+                return _page(items, limit, offset)
+            everything = q.search_experiments(conn, stages, None, order, None, 0)
+        found = [
+            e for e in everything
+            if tf.matches(conditions, lambda c, e=e: tf.experiment_value(e, c), missing=False)
+        ]  # fmt: skip
+        if by_name:  # by code point, as MLflow does, whatever the database's collation
+            found.sort(key=lambda e: int(e.id))
+            for name, descending in reversed(keys):
+                found.sort(key=lambda e, n=name: tf.experiment_sort_key(e, n), reverse=descending)
+        return _page(found[offset : offset + limit + 1], limit, offset)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         check_experiment_name(new_name)

@@ -33,6 +33,8 @@ def mlflow_routes(
         build_routes(
             [
                 (API_PREFIXES, tracking_endpoints.ENDPOINTS + registry_endpoints.ENDPOINTS),
+                (("/ajax-api/2.0/mlflow",), artifact_endpoints.AJAX_ENDPOINTS),
+                (("",), artifact_endpoints.UI_ENDPOINTS),
                 (ARTIFACT_PREFIXES, artifact_endpoints.ENDPOINTS),
                 (V3_PREFIXES, artifact_endpoints.INFO_ENDPOINTS),
             ],

@@ -8,7 +8,12 @@ read differently later: ``..``, escapes, ``#``, backslashes, absolute paths).
 
 from __future__ import annotations
 
+import mimetypes
+import posixpath
+import unicodedata
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
@@ -33,17 +38,123 @@ async def upload(call: Call) -> Response:
 
 
 async def download(call: Call) -> Response:
-    entry, chunks = await run_in_threadpool(call.tracking.artifacts.open, call.path["path"])
+    return await _send(call, call.path["path"])
+
+
+async def _send(call: Call, key: str) -> Response:
+    """The file at artifact key ``key`` as an attachment, typed like the official server does."""
+    entry, chunks = await run_in_threadpool(call.tracking.artifacts.open, key)
+    name = posixpath.basename(key)
     headers = {
         "Content-Length": str(entry.size),
         "ETag": f'"{entry.digest}"',
         "Digest": f"sha-256={entry.digest}",
         "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": _attachment(name),
+        "Content-Type": mime_type(name),  # as is: no "; charset=" added
     }
-    return StreamingResponse(
-        iterate_in_thread(chunks, call.executor), headers=headers,
-        media_type="application/octet-stream",
-    )  # fmt: skip
+    return StreamingResponse(iterate_in_thread(chunks, call.executor), headers=headers)
+
+
+# MLflow's text extensions (served as text/plain), MLmodel and MLproject included.
+_TEXT = {
+    "txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon",
+    "toml", "yaml", "yml", "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst", "ipynb",
+    "MLmodel", "MLproject",
+}  # fmt: skip
+# Types a browser would render or run: never sent as such, even as an attachment with nosniff.
+_ACTIVE = {"text/html", "application/xhtml+xml", "image/svg+xml", "text/javascript",
+           "application/javascript", "application/xml", "text/xml"}  # fmt: skip
+
+
+def mime_type(name: str) -> str:
+    """The official server's guess (``mlflow.utils.mime_type_utils``), minus active content."""
+    extension = posixpath.splitext(name)[1].removeprefix(".") or name
+    if extension in _TEXT:
+        return "text/plain"
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return "text/plain" if guessed in _ACTIVE else guessed
+
+
+def _attachment(name: str) -> str:
+    """RFC 6266 ``Content-Disposition``, with an RFC 5987 ``filename*`` for non-ASCII names."""
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join(c for c in fallback if c.isprintable()) or "download"
+    if all(c.isalnum() or c in "!#$&+-.^_`|~" for c in fallback):
+        value = f"attachment; filename={fallback}"
+    else:
+        escaped = fallback.replace("\\", "\\\\").replace('"', '\\"')
+        value = f'attachment; filename="{escaped}"'
+    if fallback != name:
+        value += f"; filename*=UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"
+    return value
+
+
+def _key_below(root_uri: str, path: str) -> str:
+    """The artifact key of ``path`` below an ``mlflow-artifacts:/`` root (``Invalid path`` as the
+    official server says, for anything that is not a plain relative path)."""
+    try:
+        clean = check_artifact_key(path)
+    except InvalidInput:
+        raise MlflowError("INVALID_PARAMETER_VALUE", "Invalid path") from None
+    return f"{root_uri.removeprefix('mlflow-artifacts:/').strip('/')}/{clean}"
+
+
+def _ui_download(root: Callable[[Call], str], name: str) -> Callable[[Call], Any]:
+    async def handler(call: Call) -> Response:
+        path = call.params.string(name)
+        if not path:
+            raise MlflowError("BAD_REQUEST", f'Request must include the "{name}" query parameter.')
+        if path.startswith("/") or "\\" in path or ".." in path.split("/"):
+            raise MlflowError("INVALID_PARAMETER_VALUE", "Invalid path")
+        uri = await run_in_threadpool(root, call)
+        return await _send(call, _key_below(uri, path))
+
+    return handler
+
+
+MAX_UI_UPLOAD = 10 * 1024 * 1024  # the official server's limit for the UI's uploads
+
+
+async def upload_artifact(call: Call) -> Response:
+    """The web UI's small upload: the request body becomes ``path`` in the run's artifacts."""
+    p = call.params
+    run_id = p.string("run_uuid") or p.string("run_id")
+    if not run_id:
+        raise MlflowError("INVALID_PARAMETER_VALUE", "Request must specify run_uuid.")
+    path = p.string("path")
+    if not path:
+        raise MlflowError("INVALID_PARAMETER_VALUE", "Request must specify path.")
+    if path.startswith("/") or "\\" in path or ".." in path.split("/"):
+        raise MlflowError("INVALID_PARAMETER_VALUE", "Invalid path")
+    data = bytearray()
+    async for part in call.request.stream():
+        data += part
+        if len(data) > MAX_UI_UPLOAD:
+            raise MlflowError(
+                "INVALID_PARAMETER_VALUE",
+                f"Artifact size is too large. Max size is {MAX_UI_UPLOAD} bytes.",
+            )
+    if not data:
+        raise MlflowError("INVALID_PARAMETER_VALUE", "Request must specify data.")
+    root = await run_in_threadpool(lambda: call.tracking.get_run(run_id).artifact_uri)
+    key = _key_below(root, path)
+    await run_in_threadpool(call.tracking.artifacts.put, key, [bytes(data)])
+    return json_response({})
+
+
+def _run_root(call: Call) -> str:
+    return call.tracking.get_run(call.params.run_id()).artifact_uri
+
+
+def _version_root(call: Call) -> str:
+    p = call.params
+    version = call.registry.get_version(p.string("name", required=True), p.string("version"))
+    return call.tracking.sources.download_uri(version)
+
+
+def _logged_model_root(call: Call) -> str:
+    return call.tracking.get_logged_model(call.path["model_id"]).artifact_uri
 
 
 def list_artifacts(call: Call) -> Message:
@@ -145,3 +256,17 @@ ENDPOINTS = [
     Endpoint("GET", "/presigned/{path:path}", presigned),
 ]
 INFO_ENDPOINTS = [Endpoint("GET", "/server-info", server_info)]
+# The web UI's downloads (no prefix; the logged-model one is under /ajax-api/2.0/mlflow).
+UI_ENDPOINTS = [
+    Endpoint("GET", "/get-artifact", _ui_download(_run_root, "path"), body="stream"),
+    Endpoint("GET", "/model-versions/get-artifact", _ui_download(_version_root, "path"),
+             body="stream"),
+    # The official server (Werkzeug) merges slashes; the UI and its tests may send a double one.
+    Endpoint("GET", "//model-versions/get-artifact", _ui_download(_version_root, "path"),
+             body="stream"),
+]  # fmt: skip
+AJAX_ENDPOINTS = [
+    Endpoint("POST", "/upload-artifact", upload_artifact, body="stream"),
+    Endpoint("GET", "/logged-models/{model_id}/artifacts/files",
+             _ui_download(_logged_model_root, "artifact_file_path"), body="stream"),
+]  # fmt: skip

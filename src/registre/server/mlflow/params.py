@@ -6,6 +6,7 @@ numeric string. Wrong types are INVALID_PARAMETER_VALUE, never a server error.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,23 @@ from registre.server.mlflow.errors import MlflowError
 
 def _invalid(message: str) -> MlflowError:
     return MlflowError("INVALID_PARAMETER_VALUE", message)
+
+
+def invalid_value(name: str, value: Any, hint: str = "") -> MlflowError:
+    """MLflow's wording: ``Invalid value 31 for parameter 'run_id' supplied: ...``."""
+    try:
+        shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        shown = repr(value)
+    hint = hint or f"Hint: Value was of type '{type(value).__name__}'."
+    return _invalid(
+        f"Invalid value {shown} for parameter '{name}' supplied: {hint} "
+        "See the API docs for more information about request parameters."
+    )
+
+
+def missing_value(name: str) -> MlflowError:
+    return _invalid(f"Missing value for required parameter '{name}'.")
 
 
 class Params:
@@ -31,31 +49,24 @@ class Params:
         value = self._values.get(name)
         if value is None or value == "":
             if required:
-                raise _invalid(f"Missing value for required parameter '{name}'.")
+                raise missing_value(name)
             return default
         if not isinstance(value, str):
-            raise _invalid(f"Invalid value {value!r} for parameter '{name}': expected a string")
+            raise invalid_value(name, value)
         return value
 
     def run_id(self) -> str:
         """Run requests carry ``run_id`` and (legacy) ``run_uuid``."""
-        return self.string("run_id") or self.string("run_uuid", required=True)
+        found = self.string("run_id") or self.string("run_uuid")
+        if not found:
+            raise missing_value("run_id")
+        return found
 
     def integer(self, name: str, default: int | None = None) -> int | None:
         value = self._values.get(name)
         if value is None or value == "":
             return default
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise _invalid(f"Invalid value {value!r} for parameter '{name}': expected an integer")
-        try:
-            number = int(value)
-        except ValueError:
-            raise _invalid(
-                f"Invalid value {value!r} for parameter '{name}': expected an integer"
-            ) from None
-        if isinstance(value, float) and number != value:
-            raise _invalid(f"Invalid value {value!r} for parameter '{name}': expected an integer")
-        return number
+        return integer_value(name, value)
 
     def boolean(self, name: str, default: bool = False) -> bool:
         value = self._values.get(name)
@@ -65,7 +76,7 @@ class Params:
             return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
-        raise _invalid(f"Invalid value {value!r} for parameter '{name}': expected a boolean")
+        raise invalid_value(name, value)
 
     def strings(self, name: str) -> list[str]:
         if name in self._lists:
@@ -75,7 +86,7 @@ class Params:
             return []
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str) for v in items):
-            raise _invalid(f"Invalid value {value!r} for parameter '{name}': expected strings")
+            raise invalid_value(name, value)
         return items
 
     def objects(self, name: str) -> list[dict[str, Any]]:
@@ -83,7 +94,7 @@ class Params:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise _invalid(f"Invalid value for parameter '{name}': expected a list of objects")
+            raise invalid_value(name, value)
         return value
 
     def key_values(self, name: str) -> dict[str, str]:
@@ -99,3 +110,16 @@ class Params:
                 raise _invalid(f"Invalid value for '{name}' {key!r}: expected a string value")
             result[key] = value
         return result
+
+
+def integer_value(name: str, value: Any) -> int:
+    """An int64 field: a JSON number or a numeric string (as protobuf's JSON mapping allows)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise invalid_value(name, value)
+    try:
+        number = int(value)
+    except (ValueError, OverflowError):
+        raise invalid_value(name, value) from None
+    if isinstance(value, float) and number != value:
+        raise invalid_value(name, value)
+    return number

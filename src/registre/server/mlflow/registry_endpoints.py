@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 from registre.domain.entities import Stage
-from registre.domain.errors import NotFound
+from registre.domain.errors import AlreadyExists, InvalidInput, NotFound
 from registre.server.mlflow import serializers as s
 from registre.server.mlflow.errors import MlflowError
 from registre.server.mlflow.routing import Call, Endpoint
@@ -172,7 +173,12 @@ def _version(call: Call) -> tuple[str, str]:
         raise MlflowError(
             "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'version'."
         )
-    return _name(call), str(version)
+    version = str(version)
+    if not version.lstrip("-").isdigit():
+        raise MlflowError(
+            "INVALID_PARAMETER_VALUE", f"Parameter 'version' must be an integer, got '{version}'."
+        )
+    return _name(call), version
 
 
 def _ignore_missing(action: Any) -> None:
@@ -185,6 +191,48 @@ def _paged(key: str, items: list[Message], page: Any) -> Message:
     if page.next_page_token:
         body["next_page_token"] = page.next_page_token
     return body
+
+
+def _worded(handler: Any, subject: str) -> Any:
+    """``handler`` with the official server's wording for missing or duplicate models and
+    versions (clients and tests match on it): "Registered Model with name=X not found",
+    "Registered Model (name=X) already exists.", "Model Version (name=X, version=N) not found"."""
+
+    @functools.wraps(handler)
+    def wrapped(call: Call) -> Message:
+        try:
+            result: Message = handler(call)
+            return result
+        except NotFound:
+            name = call.params.raw("name")
+            if not isinstance(name, str):
+                raise
+            version = call.params.raw("version")
+            if subject == "version" and version not in (None, ""):
+                raise MlflowError(
+                    "RESOURCE_DOES_NOT_EXIST",
+                    f"Model Version (name={name}, version={version}) not found",
+                ) from None
+            if subject == "alias" or _model_exists(call, name):
+                raise
+            raise MlflowError(
+                "RESOURCE_DOES_NOT_EXIST", f"Registered Model with name={name} not found"
+            ) from None
+        except AlreadyExists:
+            name = call.params.raw("new_name") or call.params.raw("name")
+            raise MlflowError(
+                "RESOURCE_ALREADY_EXISTS", f"Registered Model (name={name}) already exists."
+            ) from None
+
+    return wrapped
+
+
+def _model_exists(call: Call, name: str) -> bool:
+    try:
+        call.registry.get_model(name)
+    except (NotFound, InvalidInput):
+        return False
+    return True
 
 
 ENDPOINTS = [
@@ -211,3 +259,8 @@ ENDPOINTS = [
     Endpoint("DELETE", "/model-versions/delete-tag", delete_version_tag),
     Endpoint("GET", "/model-versions/get-download-uri", download_uri),
 ]
+ENDPOINTS = [
+    Endpoint(e.method, e.path, _worded(e.handler, "alias" if "alias" in e.path else
+             "version" if e.path.startswith("/model-versions") else "model"), e.body)
+    for e in ENDPOINTS
+]  # fmt: skip

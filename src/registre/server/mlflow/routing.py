@@ -175,8 +175,9 @@ def build_routes(
                     Route(prefix + path, _dispatcher(table[path], services),
                           methods=ALL_METHODS, include_in_schema=False)
                 )  # fmt: skip
-            catch_alls.append(
-                Route(prefix + "/{rest:path}", _unknown, methods=ALL_METHODS,
-                      include_in_schema=False)
-            )  # fmt: skip
+            if prefix:  # the top level ("") belongs to the rest of the app
+                catch_alls.append(
+                    Route(prefix + "/{rest:path}", _unknown, methods=ALL_METHODS,
+                          include_in_schema=False)
+                )  # fmt: skip
     return routes + catch_alls

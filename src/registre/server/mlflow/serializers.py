@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -63,8 +64,17 @@ def experiment(e: Experiment) -> dict[str, Any]:
     }
 
 
+def number(value: float) -> float | str:
+    """A double as protobuf's JSON mapping writes it: NaN and infinities as strings."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
 def metric(m: Metric) -> dict[str, Any]:
-    body: dict[str, Any] = {"key": m.key, "value": m.value, "timestamp": m.timestamp,
+    body: dict[str, Any] = {"key": m.key, "value": number(m.value), "timestamp": m.timestamp,
                             "step": m.step}  # fmt: skip
     if m.model_id:
         body["model_id"] = m.model_id

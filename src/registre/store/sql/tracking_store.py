@@ -124,8 +124,9 @@ def experiments(conn: Connection, rows: Sequence[Any]) -> list[Experiment]:
 
 def search_experiments(
     conn: Connection, stages: tuple[str, ...], name_like: str | None, order: list[Any],
-    limit: int, offset: int,
+    limit: int | None, offset: int,
 ) -> list[Experiment]:  # fmt: skip
+    """Experiments in ``stages`` by ``order``; ``limit`` None: all of them."""
     query = select(tt.experiments).where(_E.lifecycle_stage.in_(stages))
     if name_like is not None:
         query = query.where(_E.name.like(name_like))
