@@ -83,10 +83,10 @@ def set_alias(call: Call) -> Message:
 
 def get_alias(call: Call) -> Message:
     name, alias = _name(call), call.params.string("alias", required=True)
-    call.registry.get_model(name)
     try:
         version = call.registry.resolve(name, f"@{alias}")
     except NotFound as exc:
+        call.registry.get_model(name)  # an unknown model stays RESOURCE_DOES_NOT_EXIST
         raise MlflowError("INVALID_PARAMETER_VALUE", exc.message) from None
     return {"model_version": s.model_version(version)}
 
@@ -237,7 +237,7 @@ def _model_exists(call: Call, name: str) -> bool:
 
 ENDPOINTS = [
     Endpoint("POST", "/registered-models/create", create_model),
-    Endpoint("GET", "/registered-models/get", get_model),
+    Endpoint("GET", "/registered-models/get", get_model, inline=True),
     Endpoint("PATCH", "/registered-models/update", update_model),
     Endpoint("POST", "/registered-models/rename", rename_model),
     Endpoint("DELETE", "/registered-models/delete", delete_model),
@@ -247,20 +247,20 @@ ENDPOINTS = [
     Endpoint("POST", "/registered-models/get-latest-versions", latest_versions),
     Endpoint("GET", "/registered-models/get-latest-versions", latest_versions),
     Endpoint("POST", "/registered-models/alias", set_alias),
-    Endpoint("GET", "/registered-models/alias", get_alias),
+    Endpoint("GET", "/registered-models/alias", get_alias, inline=True),
     Endpoint("DELETE", "/registered-models/alias", delete_alias),
     Endpoint("POST", "/model-versions/create", create_version),
-    Endpoint("GET", "/model-versions/get", get_version),
+    Endpoint("GET", "/model-versions/get", get_version, inline=True),
     Endpoint("PATCH", "/model-versions/update", update_version),
     Endpoint("DELETE", "/model-versions/delete", delete_version),
     Endpoint("GET", "/model-versions/search", search_versions),
     Endpoint("POST", "/model-versions/transition-stage", transition),
     Endpoint("POST", "/model-versions/set-tag", set_version_tag),
     Endpoint("DELETE", "/model-versions/delete-tag", delete_version_tag),
-    Endpoint("GET", "/model-versions/get-download-uri", download_uri),
+    Endpoint("GET", "/model-versions/get-download-uri", download_uri, inline=True),
 ]
 ENDPOINTS = [
     Endpoint(e.method, e.path, _worded(e.handler, "alias" if "alias" in e.path else
-             "version" if e.path.startswith("/model-versions") else "model"), e.body)
+             "version" if e.path.startswith("/model-versions") else "model"), e.body, e.inline)
     for e in ENDPOINTS
 ]  # fmt: skip

@@ -38,6 +38,9 @@ class Endpoint:
     path: str  # below the prefix, Starlette syntax: "/logged-models/{model_id}"
     handler: Callable[[Call], Any]
     body: Literal["json", "stream"] = "json"  # "stream": the handler reads the body itself
+    # Point reads (one or two indexed single-row queries) run on the event loop: cheaper than
+    # two thread hops, and steadier p99 under load. Anything that may wait or scan does not.
+    inline: bool = False
 
 
 @dataclass(slots=True)
@@ -143,7 +146,10 @@ def _dispatcher(
             if endpoint.body == "stream":
                 response: Response = await endpoint.handler(call)
                 return response
-            result = await run_in_threadpool(endpoint.handler, call)
+            if endpoint.inline:
+                result = endpoint.handler(call)
+            else:
+                result = await run_in_threadpool(endpoint.handler, call)
             return json_response(result if result is not None else {})
         except Exception as exc:
             return error_response(exc)
