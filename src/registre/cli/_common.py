@@ -16,6 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from registre.client.client import Client
 from registre.config import Settings, load_settings
@@ -192,8 +193,8 @@ class RegistreGroup(TyperGroup):
         except OSError as err:
             where = f": {err.filename}" if err.filename else ""
             fail(f"{err.strerror or err}{where}", 1)
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
-            raise
+        except (typer.Exit, typer.Abort, TyperException, click.exceptions.ClickException):
+            raise  # usage errors and exits: Typer reports them (exit 2 for bad usage)
         except Exception as err:
             # A bug or an unexpected environment (e.g. a database from an incompatible
             # build): one line, the traceback only on request.

@@ -20,7 +20,7 @@ from rich.progress import (
 from registre.cli._common import err_console
 from registre.client.client import Client
 from registre.domain.entities import FileEntry
-from registre.store.blobs.base import StoredBlob, iter_chunks
+from registre.store.blobs.base import CountingReader, StoredBlob, iter_chunks
 
 
 class _CountingClient(Client):
@@ -39,7 +39,7 @@ class _CountingClient(Client):
     ) -> StoredBlob:
         counted: BinaryIO | Iterable[bytes]
         if hasattr(source, "read"):  # stays a seekable file: a server learns its size up front
-            counted = cast(BinaryIO, _CountingReader(cast(BinaryIO, source), self._advance))
+            counted = cast(BinaryIO, CountingReader(cast(BinaryIO, source), self._advance))
         else:
             counted = self._counted(iter_chunks(source))
         return super().upload_blob(counted, expected_digest)
@@ -54,23 +54,6 @@ class _CountingClient(Client):
         for chunk in chunks:
             self._advance(len(chunk))
             yield chunk
-
-
-class _CountingReader:
-    def __init__(self, raw: BinaryIO, advance: Callable[[int], object]) -> None:
-        self._raw = raw
-        self._advance = advance
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._raw.read(size)
-        self._advance(len(chunk))
-        return chunk
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._raw.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._raw.tell()
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
@@ -30,6 +30,7 @@ from registre.migrate.records import SourceFile, SourceModel, SourceVersion
 from registre.migrate.report import ImportProgress, ImportReport, NoProgress, Problem
 from registre.migrate.runs_import import RunImporter
 from registre.service.tracking import Tracking
+from registre.store.blobs.base import CountingReader
 
 READY = "READY"
 
@@ -261,7 +262,7 @@ class MlflowImport:
     def _copy(self, version: SourceVersion, file: SourceFile) -> FileEntry:
         try:
             with self.source.download(version, file) as handle:
-                counted = cast(BinaryIO, _Counting(handle, self.progress.advance))
+                counted = cast(BinaryIO, CountingReader(handle, self.progress.advance))
                 blob = self.target.upload_blob(counted)
         except RegistreError:
             raise
@@ -384,22 +385,3 @@ def _same_files(files: Sequence[SourceFile], held: Sequence[FileEntry]) -> bool:
 def _short(err: BaseException) -> str:
     text = str(err).strip() or type(err).__name__
     return text.splitlines()[0][:300]
-
-
-class _Counting:
-    """A file-like reader that reports each chunk read (for the progress bar)."""
-
-    def __init__(self, raw: BinaryIO, advance: Callable[[int], object]) -> None:
-        self._raw = raw
-        self._advance = advance
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._raw.read(size)
-        self._advance(len(chunk))
-        return chunk
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._raw.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._raw.tell()

@@ -43,7 +43,7 @@ from registre.service.tracking_artifacts import TrackingArtifacts
 from registre.service.tracking_sources import TrackingSources
 from registre.store.sql import tracking_store as q
 from registre.store.sql import tracking_tables as tt
-from registre.store.sql.store import WriteTx
+from registre.store.sql.store import WriteTx, upsert_values
 
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
@@ -87,7 +87,7 @@ class Tracking:
             experiment_id = q.insert_experiment(tx.conn, name, now)
             if experiment_id is None:
                 raise AlreadyExists(f"experiment {name!r} already exists")
-            q.upsert_values(tx.conn, tt.experiment_tags, "experiment_id", int(experiment_id),
+            upsert_values(tx.conn, tt.experiment_tags, "experiment_id", int(experiment_id),
                             clean_tags)  # fmt: skip
             self._event(tx, f"experiments/{experiment_id}", "create_experiment", now, name=name)
         return experiment_id
@@ -183,7 +183,7 @@ class Tracking:
         key, value = names.check_tag(key, value)
         with self.store.write() as tx:
             row = self._experiment_row(tx, experiment_id)
-            q.upsert_values(tx.conn, tt.experiment_tags, "experiment_id", row.id, {key: value})
+            upsert_values(tx.conn, tt.experiment_tags, "experiment_id", row.id, {key: value})
             self._event(tx, f"experiments/{row.id}", "set_experiment_tag", now_ms(), key=key)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
@@ -224,7 +224,7 @@ class Tracking:
                 status=RunStatus.RUNNING.value, start_time=_int(start_time, "start_time", now),
                 end_time=None, lifecycle_stage=Lifecycle.ACTIVE.value,
             )  # fmt: skip
-            q.upsert_values(tx.conn, tt.run_tags, "run_id", run_id, clean_tags)
+            upsert_values(tx.conn, tt.run_tags, "run_id", run_id, clean_tags)
             self._event(tx, f"runs/{run_id}", "create_run", now, experiment_id=str(row.id))
         return self.get_run(run_id)
 
@@ -254,7 +254,7 @@ class Tracking:
             if run_name:
                 names.check_tag(RUN_NAME_TAG, run_name)
                 values["name"] = run_name
-                q.upsert_values(tx.conn, tt.run_tags, "run_id", run_id, {RUN_NAME_TAG: run_name})
+                upsert_values(tx.conn, tt.run_tags, "run_id", run_id, {RUN_NAME_TAG: run_name})
             if values:
                 q.update_run(tx.conn, run_id, **values)
             self._event(tx, f"runs/{run_id}", "update_run", now_ms(), **values)
@@ -318,8 +318,8 @@ class Tracking:
                             f"{known[key]!r}; it cannot be changed to {value!r}"
                         )
                 fresh = {k: v for k, v in clean_params.items() if k not in known}
-                q.upsert_values(tx.conn, tt.run_params, "run_id", run_id, fresh)
-            q.upsert_values(tx.conn, tt.run_tags, "run_id", run_id, clean_tags)
+                upsert_values(tx.conn, tt.run_params, "run_id", run_id, fresh)
+            upsert_values(tx.conn, tt.run_tags, "run_id", run_id, clean_tags)
             if RUN_NAME_TAG in clean_tags:
                 q.update_run(tx.conn, run_id, name=clean_tags[RUN_NAME_TAG])
             if points:
@@ -412,8 +412,8 @@ class Tracking:
                 status=LoggedModelStatus.PENDING.value, status_message="",
                 lifecycle_stage=Lifecycle.ACTIVE.value, created_at=now, updated_at=now,
             )  # fmt: skip
-            q.upsert_values(tx.conn, tt.logged_model_tags, "model_id", model_id, clean_tags)
-            q.upsert_values(tx.conn, tt.logged_model_params, "model_id", model_id, clean_params)
+            upsert_values(tx.conn, tt.logged_model_tags, "model_id", model_id, clean_tags)
+            upsert_values(tx.conn, tt.logged_model_params, "model_id", model_id, clean_params)
             self._event(tx, f"logged-models/{model_id}", "create_logged_model", now, name=name,
                         experiment_id=str(row.id), source_run_id=source_run_id)  # fmt: skip
         return self.get_logged_model(model_id)
@@ -450,8 +450,8 @@ class Tracking:
             if row is None or row.lifecycle_stage != "active":
                 raise NotFound(f"logged model {model_id!r} does not exist")
             q.update_logged_model(tx.conn, model_id, updated_at=now, **values)
-            q.upsert_values(tx.conn, tt.logged_model_tags, "model_id", model_id, clean_tags)
-            q.upsert_values(tx.conn, tt.logged_model_params, "model_id", model_id, clean_params)
+            upsert_values(tx.conn, tt.logged_model_tags, "model_id", model_id, clean_tags)
+            upsert_values(tx.conn, tt.logged_model_params, "model_id", model_id, clean_params)
             if delete_tag is not None:
                 q.delete_value(tx.conn, tt.logged_model_tags, "model_id", model_id, delete_tag)
             self._event(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -44,6 +44,26 @@ def iter_chunks(
         for chunk in source:  # type: ignore[union-attr]
             if chunk:
                 yield bytes(chunk)
+
+
+class CountingReader:
+    """A file-like reader that reports the size of every chunk read (for progress bars); it
+    stays seekable so an HTTP client can still learn the length up front."""
+
+    def __init__(self, raw: BinaryIO, advance: Callable[[int], object]) -> None:
+        self._raw = raw
+        self._advance = advance
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        self._advance(len(chunk))
+        return chunk
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
 
 
 def verified(chunks: Iterable[bytes], digest: str, size: int | None = None) -> Iterator[bytes]:

@@ -285,7 +285,7 @@ class WriteTx:
 
     def set_model_tags(self, model_id: int, tags: dict[str, str]) -> None:
         if tags:
-            _upsert_many(self.conn, t.model_tags, "model_id", model_id, tags)
+            upsert_values(self.conn, t.model_tags, "model_id", model_id, tags)
             self.refresh_model_doc(model_id)
 
     def delete_model_tag(self, model_id: int, key: str) -> bool:
@@ -453,7 +453,7 @@ class WriteTx:
             self.refresh_model_doc(model_id)
 
     def set_version_values(self, table: Any, version_id: int, values: dict[str, Any]) -> None:
-        _upsert_many(self.conn, table, "version_id", version_id, values)
+        upsert_values(self.conn, table, "version_id", version_id, values)
         self.refresh_version_doc(version_id)
 
     def delete_version_tag(self, version_id: int, key: str) -> bool:
@@ -521,9 +521,10 @@ class WriteTx:
         return Event(event_id, at, actor, action, model, version, before, after)
 
 
-def _upsert_many(
-    conn: Connection, table: Any, owner: str, owner_id: int, values: dict[str, Any]
+def upsert_values(
+    conn: Connection, table: Any, owner: str, owner_id: Any, values: dict[str, Any]
 ) -> None:
+    """Insert or replace (owner, key) → value rows."""
     if not values:
         return
     owner_col = table.c[owner]

@@ -54,19 +54,6 @@ def _loaded(row: Any) -> float:
     return math.nan if row.is_nan else float(row.value)
 
 
-def upsert_values(
-    conn: Connection, table: Any, owner: str, owner_id: Any, values: dict[str, Any]
-) -> None:
-    """Insert or replace (owner, key) → value rows."""
-    if not values:
-        return
-    column = table.c[owner]
-    conn.execute(delete(table).where(column == owner_id, table.c.key.in_(list(values))))
-    conn.execute(
-        insert(table), [{owner: owner_id, "key": k, "value": v} for k, v in values.items()]
-    )
-
-
 def delete_value(conn: Connection, table: Any, owner: str, owner_id: Any, key: str) -> bool:
     result = conn.execute(delete(table).where(table.c[owner] == owner_id, table.c.key == key))
     return bool(result.rowcount)
