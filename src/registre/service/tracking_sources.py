@@ -28,7 +28,7 @@ from registre.domain.tracking import (
 from registre.store.sql.tracking_store import run_logged_model_ids
 
 if TYPE_CHECKING:
-    from registre.domain.tracking import Run
+    from registre.domain.tracking import LoggedModel, Run
     from registre.service.tracking import Tracking
 
 _LOGGED_MODEL_URI = re.compile(r"^models:/(m-[0-9a-f]{32})/?$")
@@ -42,6 +42,7 @@ class ResolvedSource:
     run_id: str | None
     model_id: str | None
     run: Run | None = None  # already loaded while resolving, when it was
+    model: LoggedModel | None = None  # likewise
 
 
 class TrackingSources:
@@ -56,7 +57,9 @@ class TrackingSources:
         if match := _LOGGED_MODEL_URI.match(source):
             model = self.tracking.get_logged_model(match.group(1))
             root = model_artifact_root(model.experiment_id, model.id)
-            return ResolvedSource(ArtifactLocation(root, ""), None, model.source_run_id, model.id)
+            return ResolvedSource(
+                ArtifactLocation(root, ""), None, model.source_run_id, model.id, model=model
+            )
         if source.startswith("models:/"):
             version = self.registry.resolve_uri(source)
             return ResolvedSource(None, version, version.run_id, None)
@@ -141,7 +144,9 @@ class TrackingSources:
             params.update(run.params)
         if resolved.model_id:
             # The run's latest values win: a logged model only holds those of its own step.
-            model = self.tracking.get_logged_model(resolved.model_id)
+            model = resolved.model
+            if model is None or model.id != resolved.model_id:
+                model = self.tracking.get_logged_model(resolved.model_id)
             metrics = {**{m.key: m.value for m in model.metrics}, **metrics}
             params = {**model.params, **params}
         elif resolved.version is not None:
