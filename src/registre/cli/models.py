@@ -43,12 +43,7 @@ def list_models(
     """List registered models (JSON: {"models": [...], "next_page_token": ...})."""
     page = client(ctx).search_models(filter, order_by, max_results, page_token)
     if json_:
-        print_json(
-            {
-                "models": [m.to_dict() for m in page.items],
-                "next_page_token": page.next_page_token,
-            }
-        )
+        print_json(page.to_dict("models"))
         return
     table = new_table(
         "Name",

@@ -139,12 +139,7 @@ def search(
     """Search versions of all models (JSON: {"versions": [...], "next_page_token": ...})."""
     page = client(ctx).search_versions(filter, order_by, max_results, page_token)
     if json_:
-        print_json(
-            {
-                "versions": [v.to_dict() for v in page.items],
-                "next_page_token": page.next_page_token,
-            }
-        )
+        print_json(page.to_dict("versions"))
         return
     print_table(_versions_table(page.items, with_name=True))
     more_results(page.next_page_token)
@@ -260,9 +255,7 @@ def history(
     """Who changed what, when (JSON: {"events": [...], "next_page_token": ...})."""
     page = client(ctx).history(name, version, max_results, page_token)
     if json_:
-        print_json(
-            {"events": [e.to_dict() for e in page.items], "next_page_token": page.next_page_token}
-        )
+        print_json(page.to_dict("events"))
         return
     table = new_table("When", "Who", "Action", "Version", "Change", fold=["Who", "Change"])
     for event in page.items:

@@ -151,3 +151,10 @@ class Event:
 class Page(Generic[T]):
     items: list[T]
     next_page_token: str | None = None
+
+    def to_dict(self, key: str) -> dict[str, Any]:
+        """``{key: [item.to_dict(), ...], "next_page_token": ...}`` — the wire shape of a page."""
+        return {
+            key: [item.to_dict() for item in self.items],  # type: ignore[attr-defined]
+            "next_page_token": self.next_page_token,
+        }

@@ -46,9 +46,7 @@ def search_models(
     page_token: str | None = None,
 ) -> Response:
     page = registry.search_models(filter, order_by, max_results, page_token)
-    return json_response(
-        {"models": [m.to_dict() for m in page.items], "next_page_token": page.next_page_token}
-    )
+    return json_response(page.to_dict("models"))
 
 
 @router.get("/models/{name}", response_model=s.RegisteredModelOut)
@@ -156,9 +154,7 @@ def search_versions(
     page_token: str | None = None,
 ) -> Response:
     page = registry.search_versions(filter, order_by, max_results, page_token)
-    return json_response(
-        {"versions": [v.to_dict() for v in page.items], "next_page_token": page.next_page_token}
-    )
+    return json_response(page.to_dict("versions"))
 
 
 # ---- lifecycle --------------------------------------------------------------------------
@@ -221,6 +217,4 @@ def history(
     page_token: str | None = None,
 ) -> Response:
     page = registry.history(name, version, max_results, page_token)
-    return json_response(
-        {"events": [e.to_dict() for e in page.items], "next_page_token": page.next_page_token}
-    )
+    return json_response(page.to_dict("events"))
