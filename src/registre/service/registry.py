@@ -229,24 +229,20 @@ class Registry:
         actor = current_actor()
         now = now_ms()
         with self.store.write() as tx:
-            row = tx.model_row(name)
-            if row is None and not create_model:
-                raise NotFound(f"registered model {name!r} does not exist")
-            if row is None:
-                try:
-                    model_id = self._create_in_tx(tx, name, now, actor)
-                except AlreadyExists:  # another writer created it first: use theirs
-                    model_id = tx.model_row(name).id
+            allocated = tx.allocate_version_of(name, now) if requested is None else None
+            if allocated is not None:
+                model_id, number = allocated
             else:
-                model_id = row.id
-            if requested is None:
-                number = tx.allocate_version(model_id, now)
-            elif tx.claim_version(model_id, requested, now) is None:
-                raise Conflict(
-                    f"model {name!r} already allocated version numbers up to or past {requested}"
-                )
-            else:
-                number = requested
+                model_id = self._model_for_version(tx, name, now, actor, create_model)
+                if requested is None:
+                    number = tx.allocate_version(model_id, now)
+                elif tx.claim_version(model_id, requested, now) is None:
+                    raise Conflict(
+                        f"model {name!r} already allocated version numbers up to or past "
+                        f"{requested}"
+                    )
+                else:
+                    number = requested
             tx.insert_version(
                 model_id,
                 number,
@@ -269,7 +265,22 @@ class Registry:
                 version=number,
                 after={"stage": Stage.NONE.value, "files": len(entries), "source": source},
             )
-        return self.get_version(name, number)
+        # What was just written, as a read would return it (no alias or stage yet).
+        return ModelVersion(
+            name, number, Stage.NONE, status, description, source, run_id, actor, now, now,
+            clean_tags, [], clean_metrics, clean_params, sorted(entries, key=lambda f: f.path),
+        )  # fmt: skip
+
+    def _model_for_version(self, tx: WriteTx, name: str, now: int, actor: str, create: bool) -> int:
+        row = tx.model_row(name)
+        if row is not None:
+            return int(row.id)
+        if not create:
+            raise NotFound(f"registered model {name!r} does not exist")
+        try:
+            return self._create_in_tx(tx, name, now, actor)
+        except AlreadyExists:  # another writer created it first: use theirs
+            return int(tx.model_row(name).id)
 
     def register_directory(self, name: str, directory: str | Path, **kwargs: Any) -> ModelVersion:
         """Upload every file under ``directory`` and register them as the next version."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -17,7 +17,7 @@ from registre.domain.entities import FileEntry, ModelVersion
 from registre.domain.errors import InvalidInput, NotFound
 from registre.domain.tracking import (
     ARTIFACT_SCHEME,
-    ArtifactLocation,
+    ArtifactEntry,
     check_artifact_key,
     check_run_id,
     model_artifact_root,
@@ -25,10 +25,11 @@ from registre.domain.tracking import (
     run_artifact_root,
     version_artifact_uri,
 )
-from registre.store.sql.tracking_store import run_logged_model_ids
+from registre.store.sql import source_reads as q
 
 if TYPE_CHECKING:
-    from registre.domain.tracking import LoggedModel, Run
+    from sqlalchemy import Connection
+
     from registre.service.tracking import Tracking
 
 _LOGGED_MODEL_URI = re.compile(r"^models:/(m-[0-9a-f]{32})/?$")
@@ -37,43 +38,44 @@ MAX_SOURCE_LENGTH = 4096
 
 @dataclass(frozen=True, slots=True)
 class ResolvedSource:
-    location: ArtifactLocation | None  # where the files are in the artifact index
-    version: ModelVersion | None  # or: the registered version they come from
+    """What a source holds: its files, and whose metrics and params come with them."""
+
+    files: list[FileEntry]
     run_id: str | None
-    model_id: str | None
-    run: Run | None = None  # already loaded while resolving, when it was
-    model: LoggedModel | None = None  # likewise
+    model_id: str | None = None  # a logged model's metrics and params come along
+    version: ModelVersion | None = None  # or those of the registered version copied
 
 
 class TrackingSources:
     def __init__(self, tracking: Tracking) -> None:
         self.tracking = tracking
         self.registry = tracking.registry
+        self.store = tracking.store
 
-    def resolve(self, source: str) -> ResolvedSource:
-        """Where ``source`` points; InvalidInput for anything but the three tracked forms."""
+    def resolve(self, conn: Connection, source: str) -> ResolvedSource:
+        """The files ``source`` points at; InvalidInput for anything but the tracked forms,
+        NotFound for a run or logged model that does not exist."""
         if not isinstance(source, str) or not source or len(source) > MAX_SOURCE_LENGTH:
             raise InvalidInput("model version source must be a non-empty string")
         if match := _LOGGED_MODEL_URI.match(source):
-            model = self.tracking.get_logged_model(match.group(1))
-            root = model_artifact_root(model.experiment_id, model.id)
-            return ResolvedSource(
-                ArtifactLocation(root, ""), None, model.source_run_id, model.id, model=model
-            )
+            return self._logged_model(conn, match.group(1), "")
         if source.startswith("models:/"):
             version = self.registry.resolve_uri(source)
-            return ResolvedSource(None, version, version.run_id, None)
+            return ResolvedSource(list(version.files), version.run_id, version=version)
         if source.startswith("runs:/"):
             run_id, _, path = source[len("runs:/") :].partition("/")
-            run = self.tracking.get_run(check_run_id(run_id))
+            run = q.run_row(conn, check_run_id(run_id))
+            if run is None:
+                raise NotFound(f"run {run_id!r} does not exist")
             path = check_artifact_key(path, allow_root=True)
-            location = ArtifactLocation(run_artifact_root(run.experiment_id, run.id), path)
-            if not self.tracking.artifacts.entries(location.root, path):
+            root = run_artifact_root(str(run.experiment_id), run.id)
+            files = _files(q.entries(conn, root, path), path)
+            if not files:
                 # MLflow 3 keeps a run's model as a logged model named after the path.
-                output = self._run_output(run, path)
+                output = q.run_output(conn, run.id, path)
                 if output is not None:
-                    return replace(self.resolve(f"models:/{output}"), run=run)
-            return ResolvedSource(location, None, run.id, None, run)
+                    return self._logged_model(conn, output, "")
+            return ResolvedSource(files, run.id)
         if source.startswith(ARTIFACT_SCHEME):
             parts = urlsplit(source)
             if parts.query or parts.fragment or "#" in source or "?" in source:
@@ -81,38 +83,27 @@ class TrackingSources:
             location = parse_artifact_location(parts.path.lstrip("/"))
             root = location.root
             if root.kind == "model":
-                model = self.tracking.get_logged_model(root.id)
-                model_id = None if location.path else model.id
-                return ResolvedSource(location, None, model.source_run_id, model_id)
-            return ResolvedSource(location, None, self.tracking.get_run(root.id).id, None)
+                return self._logged_model(conn, root.id, location.path)
+            run = q.run_row(conn, root.id)
+            if run is None:
+                raise NotFound(f"run {root.id!r} does not exist")
+            return ResolvedSource(_files(q.entries(conn, root, location.path), location.path),
+                                  run.id)  # fmt: skip
         raise InvalidInput(
             f"unsupported model version source {source!r}: use runs:/<run_id>/<path>, "
             "models:/<model_id>, models:/<name>/<version> or mlflow-artifacts:/... "
             "(Registre never reads paths on the server)"
         )
 
-    def _run_output(self, run: Run, name: str) -> str | None:
-        """The logged model ``run`` produced under ``name`` (the newest output step wins)."""
-        steps = dict(run.outputs)
-        with self.tracking.store.read() as conn:
-            candidates = run_logged_model_ids(conn, run.id, name)
-        if not candidates:
-            return None
-        return max(candidates, key=lambda c: (steps.get(c[0], -1), c[1]))[0]
-
-    def files(self, resolved: ResolvedSource) -> list[FileEntry]:
-        if resolved.version is not None:
-            return list(self.registry.get_version(resolved.version.name,
-                                                  resolved.version.version).files)  # fmt: skip
-        assert resolved.location is not None
-        location = resolved.location
-        prefix = f"{location.path}/" if location.path else ""
-        entries = self.tracking.artifacts.entries(location.root, location.path)
-        return [
-            FileEntry(e.path[len(prefix) :], e.digest, e.size)
-            for e in entries
-            if e.path.startswith(prefix)  # the source names a directory, not a single file
-        ]
+    def _logged_model(self, conn: Connection, model_id: str, path: str) -> ResolvedSource:
+        row = q.logged_model_row(conn, model_id)
+        if row is None:
+            raise NotFound(f"logged model {model_id!r} does not exist")
+        root = model_artifact_root(str(row.experiment_id), row.id)
+        files = _files(q.entries(conn, root, path), path)
+        # A file or folder inside a logged model is just files; the whole model brings its
+        # metrics and params.
+        return ResolvedSource(files, row.source_run_id, None if path else row.id)
 
     def register(
         self,
@@ -125,35 +116,31 @@ class TrackingSources:
     ) -> ModelVersion:
         """Register the next version of ``name`` from the files ``source`` points at, with the
         metrics and params of its run (and of its logged model)."""
-        self.registry.get_model(name)  # MLflow semantics: the model must exist already
-        resolved = self.resolve(source)
-        files = self.files(resolved)
-        if not files:
-            raise InvalidInput(f"model version source {source!r} holds no artifacts")
-        run_id = run_id or resolved.run_id
-        metrics: dict[str, float] = {}
-        params: dict[str, str] = {}
-        if run_id:
-            run = resolved.run
-            if run is None or run.id != run_id:
-                try:
-                    run = self.tracking.get_run(run_id)
-                except NotFound:
-                    raise InvalidInput(f"run {run_id!r} does not exist") from None
-            metrics.update(run.latest_metrics())
-            params.update(run.params)
-        if resolved.model_id:
-            # The run's latest values win: a logged model only holds those of its own step.
-            model = resolved.model
-            if model is None or model.id != resolved.model_id:
-                model = self.tracking.get_logged_model(resolved.model_id)
-            metrics = {**{m.key: m.value for m in model.metrics}, **metrics}
-            params = {**model.params, **params}
-        elif resolved.version is not None:
-            metrics = {**resolved.version.metrics, **metrics}
-            params = {**resolved.version.params, **params}
+        try:
+            with self.store.read() as conn:
+                resolved = self.resolve(conn, source)
+                if not resolved.files:
+                    raise InvalidInput(f"model version source {source!r} holds no artifacts")
+                run_id = run_id or resolved.run_id
+                metrics: dict[str, float] = {}
+                params: dict[str, str] = {}
+                if run_id:
+                    if q.run_row(conn, run_id) is None:
+                        raise InvalidInput(f"run {run_id!r} does not exist")
+                    metrics, params = q.run_values(conn, run_id)
+                if resolved.model_id:
+                    # The run's latest values win: a logged model only holds those of its step.
+                    model_metrics, model_params = q.logged_model_values(conn, resolved.model_id)
+                    metrics = {**model_metrics, **metrics}
+                    params = {**model_params, **params}
+                elif resolved.version is not None:
+                    metrics = {**resolved.version.metrics, **metrics}
+                    params = {**resolved.version.params, **params}
+        except (InvalidInput, NotFound):
+            self.registry.get_model(name)  # MLflow semantics: a missing model is reported first
+            raise
         return self.registry.register_version(
-            name, files, source=source, run_id=run_id, metrics=metrics, params=params,
+            name, resolved.files, source=source, run_id=run_id, metrics=metrics, params=params,
             tags=tags, description=description, create_model=False,
         )  # fmt: skip
 
@@ -161,3 +148,13 @@ class TrackingSources:
         """Where an MLflow client downloads ``version``'s files through the artifact proxy: the
         version's own manifest, so later changes to run artifacts never alter what it serves."""
         return version_artifact_uri(version.name, version.version)
+
+
+def _files(entries: list[ArtifactEntry], path: str) -> list[FileEntry]:
+    """Index entries under ``path`` as a version's files (relative to ``path``)."""
+    prefix = f"{path}/" if path else ""
+    return [
+        FileEntry(e.path[len(prefix) :], e.digest, e.size)
+        for e in entries
+        if e.path.startswith(prefix)  # the source names a directory, not a single file
+    ]

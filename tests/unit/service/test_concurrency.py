@@ -54,3 +54,48 @@ def test_concurrent_registrations_get_distinct_gap_free_versions(
     creates = [e for e in registry.history("Contended").items if e.action == "create_model"]
     assert len(creates) == 1
     registry.close()
+
+
+def _hold_turn(database: str, held: mp.Event, release: mp.Event) -> None:  # type: ignore[valid-type]
+    from registre.store.sql.engine import WriterQueue
+
+    queue = WriterQueue(database)
+    with queue.turn():
+        held.set()  # type: ignore[attr-defined]
+        release.wait(30)  # type: ignore[attr-defined]
+    queue.close()
+
+
+def test_sqlite_writers_of_other_processes_wait_for_their_turn(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from registre.store.sql.engine import WriterQueue
+
+    database = str(tmp_path / "registre.db")
+    ctx = mp.get_context("spawn")
+    held, release = ctx.Event(), ctx.Event()
+    other = ctx.Process(target=_hold_turn, args=(database, held, release))
+    other.start()
+    try:
+        assert held.wait(30)
+        queue = WriterQueue(database)
+        entered = threading.Event()
+
+        def write() -> None:
+            with queue.turn(), queue.turn():  # re-entrant within a thread
+                entered.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(0.3)
+        assert not entered.is_set()  # the other process holds the turn
+        release.set()
+        assert entered.wait(10)
+        writer.join(10)
+        with queue.turn():  # and it was given back
+            pass
+        queue.close()
+    finally:
+        release.set()
+        other.join(30)

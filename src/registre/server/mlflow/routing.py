@@ -16,6 +16,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -73,9 +74,9 @@ class Services:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    # NaN/Infinity are valid metric values; MLflow's Python client parses them.
-    text = json.dumps(body, allow_nan=True, separators=(",", ":"))
-    return Response(text, status, headers=headers, media_type="application/json")
+    # Metric values go through serializers.number(): NaN and infinities arrive as strings,
+    # so no bare float here is non-finite (orjson would write it as null).
+    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
 
 
 def error_response(exc: BaseException) -> Response:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +65,66 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+class WriterQueue:
+    """Writers of one SQLite database wait for their turn on a lock instead of polling.
+
+    SQLite admits one writer at a time and makes the others retry from its busy handler,
+    which sleeps 1 to 100 ms between tries: under concurrent registrations the database sits
+    idle while writers sleep. Here writers queue on a thread lock inside the process and on
+    an ``flock`` of ``<database>-writers`` between processes (the server's workers, the CLI),
+    and wake as soon as the previous writer commits. SQLite's own locking still guards
+    correctness for anything that does not take this lock.
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        if database and database != ":memory:" and _flock is not None:
+            self._fd = os.open(f"{database}-writers", os.O_RDWR | os.O_CREAT, 0o644)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._thread_lock:
+            self._depth += 1
+            try:
+                if self._depth == 1 and self._fd is not None:
+                    _flock(self._fd, True)
+                try:
+                    yield
+                finally:
+                    if self._depth == 1 and self._fd is not None:
+                        _flock(self._fd, False)
+            finally:
+                self._depth -= 1
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _posix_flock(fd: int, exclusive: bool) -> None:
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_UN)
+
+
+_flock = _posix_flock if os.name == "posix" else None
+
+
+@contextmanager
+def no_queue() -> Iterator[None]:
+    yield
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The writer queue for a SQLite database file; None for other databases."""
+    if not is_sqlite(engine):
+        return None
+    return WriterQueue(engine.url.database)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -27,12 +27,42 @@ from registre.domain.errors import AlreadyExists, Conflict, Unavailable
 from registre.domain.filters import Node, OrderBy
 from registre.store.sql import search
 from registre.store.sql import tables as t
-from registre.store.sql.engine import is_sqlite, make_engine, upgrade
+from registre.store.sql.engine import (
+    is_sqlite,
+    make_engine,
+    no_queue,
+    upgrade,
+    writer_queue,
+)
 
 _V = t.versions.c
 log = logging.getLogger(__name__)
 
-_VERSION_COLUMNS = (*t.versions.c, t.models.c.name.label("model_name"))
+# In the order _version() unpacks them (positional access is several times cheaper than by name).
+_VERSION_COLUMNS = (
+    t.models.c.name.label("model_name"),
+    _V.version,
+    _V.stage,
+    _V.status,
+    _V.description,
+    _V.source,
+    _V.run_id,
+    _V.created_by,
+    _V.created_at,
+    _V.updated_at,
+    _V.doc,
+    _V.model_id,
+)
+_INSERT_VERSION = insert(t.versions).returning(_V.id)
+_INSERT_EVENT = insert(t.events).returning(t.events.c.id)
+_ALLOCATE_BY_NAME = (
+    update(t.models)
+    .where(t.models.c.name == bindparam("model_name"))
+    .values(last_version=t.models.c.last_version + 1, updated_at=bindparam("now"))
+    .returning(t.models.c.id, t.models.c.last_version)
+)
+_STAGES = {s.value: s for s in Stage}
+_STATUSES = {s.value: s for s in VersionStatus}
 _MODEL_BY_NAME = select(t.models).where(t.models.c.name == bindparam("name"))
 _VERSION = (
     select(*_VERSION_COLUMNS)
@@ -71,23 +101,26 @@ _LATEST_PER_STAGE = (
 
 
 def _version(row: Any) -> ModelVersion:
-    doc = orjson.loads(row.doc)
+    """A version entity from a row of ``_VERSION_COLUMNS`` (a search builds thousands)."""
+    (name, number, stage, status, description, source, run_id, created_by, created_at,
+     updated_at, doc_text, _model_id) = row  # fmt: skip
+    doc = orjson.loads(doc_text)
     return ModelVersion(
-        name=row.model_name,
-        version=row.version,
-        stage=Stage(row.stage),
-        status=VersionStatus(row.status),
-        description=row.description,
-        source=row.source,
-        run_id=row.run_id,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        tags=doc.get("tags", {}),
-        aliases=doc.get("aliases", []),
-        metrics=doc.get("metrics", {}),
-        params=doc.get("params", {}),
-        files=[FileEntry(*f) for f in doc.get("files", [])],
+        name,
+        number,
+        _STAGES[stage],
+        _STATUSES[status],
+        description,
+        source,
+        run_id,
+        created_by,
+        created_at,
+        updated_at,
+        doc.get("tags", {}),
+        doc.get("aliases", []),
+        doc.get("metrics", {}),
+        doc.get("params", {}),
+        [FileEntry(*f) for f in doc.get("files", ())],
     )
 
 
@@ -102,15 +135,19 @@ class SqlStore:
             if is_sqlite(self.engine)
             else self.engine
         )
+        self._queue = writer_queue(self.engine)
+        self._turn = self._queue.turn if self._queue is not None else no_queue
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._queue is not None:
+            self._queue.close()
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
         """One write transaction; commits on success, rolls back on any exception."""
         try:
-            with self._writer.begin() as conn:
+            with self._turn(), self._writer.begin() as conn:
                 yield WriteTx(conn)
         except sa_exc.IntegrityError as exc:
             # The database's text names tables and constraints: log it, do not send it.
@@ -357,6 +394,12 @@ class WriteTx:
             .returning(t.models.c.last_version)
         ).scalar_one()
 
+    def allocate_version_of(self, name: str, now: int) -> tuple[int, int] | None:
+        """(model id, next version number) of the model called ``name``, in one statement
+        (the hot path of registration); None if there is no such model."""
+        row = self.conn.execute(_ALLOCATE_BY_NAME, {"model_name": name, "now": now}).first()
+        return None if row is None else (row[0], row[1])
+
     def claim_version(self, model_id: int, number: int, now: int) -> int | None:
         """Take ``number`` if no version at or above it was ever allocated; the numbers
         skipped in between are never handed out (like deleted ones). None if too late."""
@@ -392,21 +435,20 @@ class WriteTx:
             "files": [[f.path, f.digest, f.size] for f in files],
         }
         vid = self.conn.execute(
-            insert(t.versions)
-            .values(
-                model_id=model_id,
-                version=version,
-                stage=Stage.NONE.value,
-                status=status,
-                description=description,
-                source=source,
-                run_id=run_id,
-                created_by=created_by,
-                created_at=now,
-                updated_at=now,
-                doc=orjson.dumps(doc).decode(),
-            )
-            .returning(_V.id)
+            _INSERT_VERSION,
+            {
+                "model_id": model_id,
+                "version": version,
+                "stage": Stage.NONE.value,
+                "status": status,
+                "description": description,
+                "source": source,
+                "run_id": run_id,
+                "created_by": created_by,
+                "created_at": now,
+                "updated_at": now,
+                "doc": orjson.dumps(doc).decode(),
+            },
         ).scalar_one()
         self._insert_files(vid, files)
         for table, values in (
@@ -506,18 +548,10 @@ class WriteTx:
         after: dict[str, Any] | None = None,
     ) -> Event:
         event_id = self.conn.execute(
-            insert(t.events)
-            .values(
-                at=at,
-                actor=actor,
-                action=action,
-                model=model,
-                version=version,
-                before=before,
-                after=after,
-            )
-            .returning(t.events.c.id)
-        ).scalar_one()
+            _INSERT_EVENT,
+            {"at": at, "actor": actor, "action": action, "model": model, "version": version,
+             "before": before, "after": after},
+        ).scalar_one()  # fmt: skip
         return Event(event_id, at, actor, action, model, version, before, after)
 
 

@@ -1,0 +1,66 @@
+"""What a version registered from a tracked source carries: files, run and logged-model values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from registre.domain.errors import InvalidInput, NotFound
+from registre.domain.tracking import Metric
+from registre.service.registry import Registry
+from registre.service.tracking import Tracking
+
+
+def test_non_finite_metrics_stay_in_the_run_and_out_of_the_version(
+    tracking: Tracking, registry: Registry
+) -> None:
+    run = tracking.create_run("0")
+    tracking.log_batch(
+        run.id,
+        metrics=[Metric("acc", 0.9, 1), Metric("loss", math.nan, 1), Metric("gap", math.inf, 1)],
+        params={"C": "1"},
+    )
+    root = run.artifact_uri.removeprefix("mlflow-artifacts:/")
+    tracking.artifacts.put(f"{root}/model/MLmodel", [b"m"])
+    registry.create_model("Iris")
+    version = tracking.sources.register("Iris", f"runs:/{run.id}/model")
+    assert (version.metrics, version.params) == ({"acc": 0.9}, {"C": "1"})
+    assert math.isnan(tracking.get_run(run.id).latest_metrics()["loss"])
+    assert registry.get_version("Iris", 1) == version  # the returned entity is what a read sees
+
+
+def test_a_run_path_without_files_resolves_to_the_logged_model_it_produced_last(
+    tracking: Tracking, registry: Registry
+) -> None:
+    run = tracking.create_run("0")
+    tracking.log_batch(run.id, metrics=[Metric("acc", 0.5, 1)])
+    older = tracking.create_logged_model("0", "model", source_run_id=run.id, params={"k": "1"})
+    newer = tracking.create_logged_model("0", "model", source_run_id=run.id, params={"k": "2"})
+    tracking.link_models(run.id, outputs=[(older.id, 3), (newer.id, 1)])  # step decides
+    for model, body in ((older, b"older"), (newer, b"newer")):
+        root = model.artifact_uri.removeprefix("mlflow-artifacts:/")
+        tracking.artifacts.put(f"{root}/MLmodel", [body])
+    registry.create_model("Iris")
+    version = tracking.sources.register("Iris", f"runs:/{run.id}/model")
+    assert version.source == f"runs:/{run.id}/model"
+    assert (version.params, version.metrics) == ({"k": "1"}, {"acc": 0.5})
+    assert [f.path for f in version.files] == ["MLmodel"]
+
+
+def test_a_missing_model_is_reported_before_a_bad_source(
+    tracking: Tracking, registry: Registry
+) -> None:
+    with pytest.raises(NotFound, match="Ghost"):
+        tracking.sources.register("Ghost", "runs:/0123456789abcdef0123456789abcdef/model")
+    with pytest.raises(NotFound, match="Ghost"):
+        tracking.sources.register("Ghost", "s3://bucket/model")
+    registry.create_model("Iris")
+    with pytest.raises(InvalidInput, match="unsupported"):
+        tracking.sources.register("Iris", "s3://bucket/model")
+    with pytest.raises(NotFound, match="run"):
+        tracking.sources.register("Iris", "runs:/0123456789abcdef0123456789abcdef/model")
+    run = tracking.create_run("0")
+    with pytest.raises(InvalidInput, match="no artifacts"):
+        tracking.sources.register("Iris", f"runs:/{run.id}/model")
+    assert registry.list_versions("Iris") == []
