@@ -55,6 +55,11 @@ class Registry:
     def close(self) -> None:
         self.store.close()
 
+    @property
+    def local_reads(self) -> bool:
+        """Whether reads are CPU work in this process (SQLite) rather than waits on a server."""
+        return self.store.local_reads
+
     # ---- registered models --------------------------------------------------------------
     def create_model(
         self, name: str, description: str = "", tags: Mapping[str, str] | None = None

@@ -228,6 +228,20 @@ def test_search_versions_by_metric_stage_tag_alias_with_order_and_pages(
     with pytest.raises(InvalidInput):
         registry.search_versions(page_token="not-a-token")
 
+    # The same filter again (a statement reused from the cache) with other values, pages and
+    # an equal-but-different number: each search gets its own answer.
+    assert versions("version_number >= 4") == [("Search", 4)]
+    assert versions("version_number >= 4.0") == [("Search", 4)]
+    assert versions("version_number >= 1", order_by="version", max_results=2) == [
+        ("Other", 1),
+        ("Search", 1),
+    ]
+    assert versions("metrics.accuracy > 0.95", order_by="version") == [
+        ("Other", 1),
+        ("Search", 3),
+    ]
+    assert versions("metrics.accuracy > 0.98", order_by="version") == [("Other", 1)]
+
 
 def test_search_models_by_name_and_tag(registry: Registry) -> None:
     registry.create_model("alpha", tags={"team": "a"})

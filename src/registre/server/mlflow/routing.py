@@ -40,8 +40,10 @@ class Endpoint:
     handler: Callable[[Call], Any]
     body: Literal["json", "stream"] = "json"  # "stream": the handler reads the body itself
     # Point reads (one or two indexed single-row queries) run on the event loop: cheaper than
-    # two thread hops, and steadier p99 under load. Anything that may wait or scan does not.
-    inline: bool = False
+    # two thread hops, and steadier p99 under load. "local": searches, inline when the
+    # database is SQLite (in-process CPU work that a thread would only add GIL hand-offs to),
+    # in a thread when it is a server the loop would sit waiting for.
+    inline: bool | Literal["local"] = False
 
 
 @dataclass(slots=True)
@@ -147,7 +149,7 @@ def _dispatcher(
             if endpoint.body == "stream":
                 response: Response = await endpoint.handler(call)
                 return response
-            if endpoint.inline:
+            if endpoint.inline is True or (endpoint.inline == "local" and registry.local_reads):
                 result = endpoint.handler(call)
             else:
                 result = await run_in_threadpool(endpoint.handler, call)

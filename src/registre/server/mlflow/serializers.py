@@ -14,7 +14,7 @@ _LOGGED_MODEL_SOURCE = re.compile(r"^models:/(m-[0-9a-f]{32})/?$")
 
 
 def key_values(values: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": v} for k, v in sorted(values.items())]
+    return [{"key": k, "value": values[k]} for k in sorted(values)] if values else []
 
 
 def model_version(v: ModelVersion) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def model_version(v: ModelVersion) -> dict[str, Any]:
         "run_link": "",
         "aliases": list(v.aliases),
     }
-    if match := _LOGGED_MODEL_SOURCE.match(v.source):
+    if v.source.startswith("models:/m-") and (match := _LOGGED_MODEL_SOURCE.match(v.source)):
         body["model_id"] = match.group(1)
     return body
 

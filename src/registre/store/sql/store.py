@@ -5,6 +5,7 @@ It holds no rules: validation, stage logic and events are the service layer's jo
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -12,7 +13,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 
 from registre.domain.entities import (
@@ -124,6 +135,32 @@ def _version(row: Any) -> ModelVersion:
     )
 
 
+# Searches repeat (dashboards, CD jobs, clients paging): a statement built once per filter
+# and order skips rebuilding and re-keying it, which costs more than a short query. The repr
+# in the key keeps 1 and 1.0 (equal, and equally hashed) apart.
+@functools.lru_cache(maxsize=512)
+def _version_search(_key: str, where: Node | None, order: tuple[OrderBy, ...]) -> Select[Any]:
+    return (
+        select(*_VERSION_COLUMNS)
+        .join(t.models, t.models.c.id == _V.model_id)
+        .where(search.version_condition(where))
+        .order_by(*search.version_order(list(order)))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _model_search(_key: str, where: Node | None, order: tuple[OrderBy, ...]) -> Select[Any]:
+    return (
+        select(t.models)
+        .where(search.model_condition(where))
+        .order_by(*search.model_order(list(order)))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
 class SqlStore:
     def __init__(self, url: str, *, migrate: bool = True, pool_size: int = 8) -> None:
         if migrate:
@@ -137,6 +174,10 @@ class SqlStore:
         )
         self._queue = writer_queue(self.engine)
         self._turn = self._queue.turn if self._queue is not None else no_queue
+
+    @property
+    def local_reads(self) -> bool:
+        return is_sqlite(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -200,13 +241,8 @@ class SqlStore:
     def search_models(
         self, conn: Connection, where: Node | None, order: list[OrderBy], limit: int, offset: int
     ) -> list[RegisteredModel]:
-        rows = conn.execute(
-            select(t.models)
-            .where(search.model_condition(where))
-            .order_by(*search.model_order(order))
-            .limit(limit)
-            .offset(offset)
-        ).all()
+        query = _model_search(repr(where), where, tuple(order))
+        rows = conn.execute(query, {"limit": limit, "offset": offset}).all()
         return self._models(conn, rows)
 
     def version_id(self, conn: Connection, name: str, version: int) -> int | None:
@@ -241,14 +277,8 @@ class SqlStore:
     def search_versions(
         self, conn: Connection, where: Node | None, order: list[OrderBy], limit: int, offset: int
     ) -> list[ModelVersion]:
-        rows = conn.execute(
-            select(*_VERSION_COLUMNS)
-            .join(t.models, t.models.c.id == _V.model_id)
-            .where(search.version_condition(where))
-            .order_by(*search.version_order(order))
-            .limit(limit)
-            .offset(offset)
-        )
+        query = _version_search(repr(where), where, tuple(order))
+        rows = conn.execute(query, {"limit": limit, "offset": offset})
         return [_version(r) for r in rows]
 
     def version_files(self, conn: Connection, name: str, version: int) -> list[FileEntry]:
