@@ -5,11 +5,12 @@ run:  ## set up and start the server on embedded defaults (SQLite + ./registre-d
 	scripts/bootstrap
 	.venv/bin/registre server
 
-test:  ## set up (virtualenv, PostgreSQL binaries) and run the whole test suite
+test:  ## set up (virtualenvs, PostgreSQL binaries) and run the whole test suite
 	scripts/bootstrap test
 	scripts/install-services
 	.venv/bin/ruff check src tests bench examples
-	.venv/bin/python -m pytest -q -p no:cacheprovider
+	REGISTRE_MLFLOW2_PYTHON=$${REGISTRE_MLFLOW2_PYTHON:-$(CURDIR)/.venv-mlflow2/bin/python} \
+	  .venv/bin/python -m pytest -q -p no:cacheprovider
 
 lint:
 	.venv/bin/ruff check src tests bench examples
@@ -29,4 +30,4 @@ bench-serving:  ## mlflow models serve vs registre serve
 	.venv/bin/python -m bench.serving
 
 clean:
-	rm -rf .venv registre-data .pytest_cache
+	rm -rf .venv .venv-mlflow2 registre-data .pytest_cache

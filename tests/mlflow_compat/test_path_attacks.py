@@ -141,7 +141,8 @@ def test_model_version_sources_never_resolve_outside(
         f"runs:/{run_id}/../../../outside", f"runs:/{run_id}/%2e%2e/%2e%2e",
         f"runs:/{run_id}/..\\..\\outside", f"runs:/../{run_id}",
         f"models:/m-{'0' * 32}/../../outside", "models:/../../outside/1",
-        "s3://bucket/key", "http://127.0.0.1/evil", "\\\\server\\share\\model",
+        "s3://bucket/../../key", "s3://bucket/%252e%252e/key", "http://127.0.0.1/evil",
+        "\\\\server\\share\\model",
         f"mlflow-artifacts:/{run_root}".replace("artifacts", "artifacts\\..\\.."),
     ]  # fmt: skip
     for source in sources:
@@ -159,6 +160,10 @@ def test_model_version_sources_never_resolve_outside(
     assert inside.version == "1"
     target = mlflow.artifacts.download_artifacts(f"models:/{name}/1")
     assert sorted(os.listdir(target)) == ["inside.txt"]
+    # An object-store URI is recorded as a reference (as MLflow does): the server never reads
+    # it, and hands it to the client, which reads it with its own credentials.
+    remote = client.create_model_version(name, "s3://bucket/models/iris")
+    assert client.get_model_version_download_uri(name, remote.version) == "s3://bucket/models/iris"
 
 
 def test_experiment_artifact_location_is_not_accepted(server: Server, unique: str) -> None:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from registre.domain.errors import InvalidInput
+from registre.domain.errors import InvalidInput, NotFound
 
 T = TypeVar("T")
 
@@ -75,6 +75,14 @@ class ModelVersion:
     @property
     def uri(self) -> str:
         return f"models:/{self.name}/{self.version}"
+
+    def require_files(self) -> None:
+        """NotFound for a version registered by reference (its source holds its files)."""
+        if not self.files:
+            raise NotFound(
+                f"{self.uri} holds no files in Registre: it was registered by reference to "
+                f"{self.source!r}, which the registry records but does not store"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {

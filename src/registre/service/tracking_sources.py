@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from registre.domain.entities import FileEntry, ModelVersion
 from registre.domain.errors import InvalidInput, NotFound
@@ -44,6 +44,7 @@ class ResolvedSource:
     run_id: str | None
     model_id: str | None = None  # a logged model's metrics and params come along
     version: ModelVersion | None = None  # or those of the registered version copied
+    run_exists: bool = True
 
 
 class TrackingSources:
@@ -65,9 +66,9 @@ class TrackingSources:
         if source.startswith("runs:/"):
             run_id, _, path = source[len("runs:/") :].partition("/")
             run = q.run_row(conn, check_run_id(run_id))
-            if run is None:
-                raise NotFound(f"run {run_id!r} does not exist")
             path = check_artifact_key(path, allow_root=True)
+            if run is None:  # a reference to a run this server does not hold (yet)
+                return ResolvedSource([], run_id, run_exists=False)
             root = run_artifact_root(str(run.experiment_id), run.id)
             files = _files(q.entries(conn, root, path), path)
             if not files:
@@ -89,10 +90,13 @@ class TrackingSources:
                 raise NotFound(f"run {root.id!r} does not exist")
             return ResolvedSource(_files(q.entries(conn, root, location.path), location.path),
                                   run.id)  # fmt: skip
+        if _object_store_uri(source):
+            return ResolvedSource([], None)  # recorded, never read by the server
         raise InvalidInput(
-            f"unsupported model version source {source!r}: use runs:/<run_id>/<path>, "
-            "models:/<model_id>, models:/<name>/<version> or mlflow-artifacts:/... "
-            "(Registre never reads paths on the server)"
+            f"Invalid model version source: {source!r}. Use runs:/<run_id>/<path>, "
+            "models:/<model_id>, models:/<name>/<version>, mlflow-artifacts:/... or an "
+            "object-store URI (s3://, gs://, ...); local paths are refused (Registre never "
+            "reads paths on the server)"
         )
 
     def _logged_model(self, conn: Connection, model_id: str, path: str) -> ResolvedSource:
@@ -119,15 +123,13 @@ class TrackingSources:
         try:
             with self.store.read() as conn:
                 resolved = self.resolve(conn, source)
-                if not resolved.files:
-                    raise InvalidInput(f"model version source {source!r} holds no artifacts")
                 run_id = run_id or resolved.run_id
                 metrics: dict[str, float] = {}
                 params: dict[str, str] = {}
                 if run_id:
-                    if q.run_row(conn, run_id) is None:
-                        raise InvalidInput(f"run {run_id!r} does not exist")
-                    metrics, params = q.run_values(conn, run_id)
+                    run_id = check_run_id(run_id)
+                    if resolved.run_exists and q.run_row(conn, run_id) is not None:
+                        metrics, params = q.run_values(conn, run_id)
                 if resolved.model_id:
                     # The run's latest values win: a logged model only holds those of its step.
                     model_metrics, model_params = q.logged_model_values(conn, resolved.model_id)
@@ -139,6 +141,9 @@ class TrackingSources:
         except (InvalidInput, NotFound):
             self.registry.get_model(name)  # MLflow semantics: a missing model is reported first
             raise
+        # A source that holds no files here (a run without them yet, an object-store URI) is
+        # registered by reference, as MLflow does: the version has no files of its own and
+        # downloads follow the source.
         return self.registry.register_version(
             name, resolved.files, source=source, run_id=run_id, metrics=metrics, params=params,
             tags=tags, description=description, create_model=False,
@@ -146,7 +151,10 @@ class TrackingSources:
 
     def download_uri(self, version: ModelVersion) -> str:
         """Where an MLflow client downloads ``version``'s files through the artifact proxy: the
-        version's own manifest, so later changes to run artifacts never alter what it serves."""
+        version's own manifest, so later changes to run artifacts never alter what it serves.
+        A version registered by reference (no files of its own) points at its source."""
+        if not version.files and is_reference_source(version.source):
+            return version.source
         return version_artifact_uri(version.name, version.version)
 
 
@@ -158,3 +166,27 @@ def _files(entries: list[ArtifactEntry], path: str) -> list[FileEntry]:
         for e in entries
         if e.path.startswith(prefix)  # the source names a directory, not a single file
     ]
+
+
+# Object stores a client reads with its own credentials; the server only records the URI.
+REFERENCE_SCHEMES = frozenset(
+    {"s3", "s3a", "gs", "wasb", "wasbs", "abfs", "abfss", "hdfs", "viewfs", "dbfs", "oci"}
+)
+
+
+def _object_store_uri(source: str) -> bool:
+    """An object-store URI with a clean absolute path (no dot segments in any decoding, no
+    NUL, query or fragment)."""
+    scheme, _, rest = source.partition("://")
+    if scheme.lower() not in REFERENCE_SCHEMES or not rest or "#" in source or "?" in source:
+        return False
+    decoded = source
+    while (once := unquote(decoded)) != decoded:
+        decoded = once
+    segments = decoded.replace("\\", "/").split("/")
+    return "\x00" not in decoded and not any(part in (".", "..") for part in segments)
+
+
+def is_reference_source(source: str) -> bool:
+    """Whether a version with this source and no files was registered by reference."""
+    return source.startswith(("runs:/", ARTIFACT_SCHEME)) or _object_store_uri(source)

@@ -143,7 +143,8 @@ def test_a_version_serves_its_own_files_even_after_the_run_changes(
 
 @pytest.mark.parametrize(
     "source",
-    ["/etc", "file:///etc/passwd", "file:/etc", "../x", "s3://b/k", "runs:/../x",
+    ["/etc", "file:///etc/passwd", "file:/etc", "../x", "s3://b/../k", "s3://b/%252e%252e/k",
+     "s3://b/k#f", "http://127.0.0.1/x", "ftp://h/x", "runs:/../x", "runs:/r/../../x",
      "mlflow-artifacts:/0/../../x", "mlflow-artifacts:/0/x#/../..", "models:/m-1234/../../x",
      "relative/path", ""],
 )  # fmt: skip
@@ -156,12 +157,23 @@ def test_unresolvable_sources_are_invalid(
     assert registry.list_versions("Iris") == []
 
 
-def test_a_source_without_artifacts_is_invalid(
+def test_a_source_without_artifacts_is_registered_by_reference(
     tracking: Tracking, registry: Registry, run_root: tuple[str, str]
 ) -> None:
-    run_id, _ = run_root
+    """As with MLflow: the version records the source, has no files of its own, and its
+    downloads follow the source (a run's files logged later, an object store read by the
+    client). The server never reads an object-store URI."""
+    run_id, root = run_root
     registry.create_model("Iris")
-    with pytest.raises(InvalidInput, match="no artifacts"):
-        tracking.sources.register("Iris", f"runs:/{run_id}/model")
+    empty = tracking.sources.register("Iris", f"runs:/{run_id}/model")
+    assert (empty.files, empty.run_id, empty.metrics) == ([], run_id, {"acc": 0.9})
+    assert tracking.sources.download_uri(empty) == f"runs:/{run_id}/model"
+    tracking.artifacts.put(f"{root}/model/MLmodel", [b"later"])
+    assert [f.path for f in tracking.artifacts.list(f"{root}/model")] == ["MLmodel"]
+    dangling = tracking.sources.register("Iris", "runs:/run_id/model", run_id="run_id")
+    assert (dangling.files, dangling.run_id, dangling.metrics) == ([], "run_id", {})
+    remote = tracking.sources.register("Iris", "s3://bucket/models/iris")
+    assert tracking.sources.download_uri(remote) == "s3://bucket/models/iris"
+    assert [v.version for v in registry.list_versions("Iris")] == [1, 2, 3]
     with pytest.raises(NotFound):
         tracking.sources.register("Missing", f"runs:/{run_id}/model")

@@ -54,13 +54,22 @@ def test_a_missing_model_is_reported_before_a_bad_source(
     with pytest.raises(NotFound, match="Ghost"):
         tracking.sources.register("Ghost", "runs:/0123456789abcdef0123456789abcdef/model")
     with pytest.raises(NotFound, match="Ghost"):
-        tracking.sources.register("Ghost", "s3://bucket/model")
+        tracking.sources.register("Ghost", "/srv/models/iris")
     registry.create_model("Iris")
-    with pytest.raises(InvalidInput, match="unsupported"):
-        tracking.sources.register("Iris", "s3://bucket/model")
-    with pytest.raises(NotFound, match="run"):
-        tracking.sources.register("Iris", "runs:/0123456789abcdef0123456789abcdef/model")
-    run = tracking.create_run("0")
-    with pytest.raises(InvalidInput, match="no artifacts"):
-        tracking.sources.register("Iris", f"runs:/{run.id}/model")
+    with pytest.raises(InvalidInput, match="Invalid model version source"):
+        tracking.sources.register("Iris", "/srv/models/iris")
+    with pytest.raises(InvalidInput, match="run id"):
+        tracking.sources.register("Iris", "s3://bucket/model", run_id="../etc")
     assert registry.list_versions("Iris") == []
+
+
+def test_a_version_registered_by_reference_says_so_when_loaded(
+    tracking: Tracking, registry: Registry
+) -> None:
+    from registre.client.client import Client
+
+    registry.create_model("Iris")
+    tracking.sources.register("Iris", "s3://bucket/models/iris")
+    client = Client.from_backend(registry)  # type: ignore[arg-type]
+    with pytest.raises(NotFound, match="by reference to 's3://bucket/models/iris'"):
+        client.load_model("models:/Iris/1")
