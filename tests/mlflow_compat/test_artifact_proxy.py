@@ -112,3 +112,33 @@ def test_upload_to_unknown_run_is_refused(server: Server) -> None:
     response = httpx.put(url, content=b"data")
     assert response.status_code == 404
     assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_files_anywhere_below_the_proxy_root(server: Server, unique: str, tmp_path: Path) -> None:
+    """Outside any run or logged model, as MLflow's own artifact-proxy tests upload."""
+    url = f"{server.url}/api/2.0/mlflow-artifacts/artifacts"
+    assert httpx.put(f"{url}/free-{unique}/a.txt", content=b"0").status_code == 200
+    assert httpx.put(f"{url}/free-{unique}/dir/b.txt", content=b"1").status_code == 200
+    got = httpx.get(f"{url}/free-{unique}/dir/b.txt")
+    assert got.content == b"1"
+    assert got.headers["content-disposition"] == "attachment; filename=b.txt"
+    assert httpx.get(url, params={"path": f"free-{unique}"}).json() == {
+        "files": [{"path": "a.txt", "is_dir": False, "file_size": 1},
+                  {"path": "dir", "is_dir": True}]
+    }  # fmt: skip
+    root = httpx.get(url).json()["files"]
+    assert {"path": f"free-{unique}", "is_dir": True} in root
+    # The client's own repository for an mlflow-artifacts URI outside any run.
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    repository = get_artifact_repository(f"mlflow-artifacts:/free-{unique}/repo")
+    (tmp_path / "c.txt").write_text("2")
+    repository.log_artifact(str(tmp_path / "c.txt"), "sub")
+    assert [f.path for f in repository.list_artifacts("sub")] == ["sub/c.txt"]
+    target = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"mlflow-artifacts:/free-{unique}/repo", dst_path=str(tmp_path / "dl")
+    )
+    assert (Path(target) / "sub" / "c.txt").read_text() == "2"
+    assert httpx.delete(f"{url}/free-{unique}/dir").status_code == 200
+    assert httpx.get(f"{url}/free-{unique}/dir/b.txt").status_code == 404
+    assert httpx.delete(f"{url}/").status_code == 400  # never the whole namespace

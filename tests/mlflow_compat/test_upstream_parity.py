@@ -1,6 +1,7 @@
 """Behaviours MLflow's own REST integration tests (``tests/tracking/test_rest_tracking.py``,
 ``test_mlflow_artifacts.py``) check against a genuine ``mlflow server``: message wording,
-non-finite metrics, metric-history pages, and the web UI's download endpoints."""
+non-finite metrics, metric-history pages, metrics' datasets, and the web UI's download
+endpoints."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import httpx
 import mlflow
 import pytest
+from mlflow.entities import Metric
 
 from tests.mlflow_compat.conftest import Server
 
@@ -309,3 +311,48 @@ def test_search_datasets_and_ui_upload(
     ):  # fmt: skip
         response = httpx.post(upload, params=params, content=body)
         assert response.status_code == 400 and message in response.json()["message"]
+
+
+def test_metrics_carry_the_dataset_they_were_computed_on(
+    client: mlflow.MlflowClient, unique: str
+) -> None:
+    import pandas as pd
+
+    experiment_id = client.create_experiment(f"metric-ds-{unique}")
+    run_id = client.create_run(experiment_id).info.run_id
+    model = client.create_logged_model(experiment_id, source_run_id=run_id)
+    other = client.create_logged_model(experiment_id, source_run_id=run_id)
+    client.log_metric(run_id, "acc", 0.5, timestamp=10, step=1, dataset_name="eval",
+                      dataset_digest="d1", model_id=model.model_id)  # fmt: skip
+    client.log_metric(run_id, "acc", 0.8, timestamp=11, step=1, model_id=other.model_id)
+    dataset = mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2, 3]}), name="train")
+    mlflow.set_experiment(experiment_id=experiment_id)
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metric("acc", 0.9, step=2, timestamp=12, dataset=dataset,
+                          model_id=model.model_id)  # fmt: skip
+    metrics = client.get_logged_model(model.model_id).metrics
+    assert [(m.value, m.dataset_name, m.dataset_digest, m.run_id) for m in metrics] == [
+        (0.5, "eval", "d1", run_id), (0.9, "train", dataset.digest, run_id),
+    ]  # fmt: skip
+    history = client.get_metric_history(run_id, "acc")
+    assert [(m.value, m.dataset_name, m.model_id) for m in history] == [
+        (0.5, "eval", model.model_id), (0.8, None, other.model_id),
+        (0.9, "train", model.model_id),
+    ]  # fmt: skip
+    found = client.search_logged_models([experiment_id], datasets=[{"dataset_name": "eval"}])
+    assert [m.model_id for m in found] == [model.model_id]
+    found = client.search_logged_models(
+        [experiment_id], filter_string="metrics.acc > 0.6",
+        datasets=[{"dataset_name": "eval", "dataset_digest": "d1"}],
+    )  # fmt: skip
+    assert list(found) == []
+    ranked = client.search_logged_models(
+        [experiment_id],
+        order_by=[{"field_name": "metrics.acc", "ascending": True, "dataset_name": "eval"}],
+    )
+    assert [m.model_id for m in ranked] == [model.model_id, other.model_id]  # no eval value: last
+    batch = [Metric("loss", 0.1, 13, 0, model_id=model.model_id, dataset_name="eval",
+                    dataset_digest="d1")]  # fmt: skip
+    client.log_batch(run_id, metrics=batch)
+    [loss] = client.get_metric_history(run_id, "loss")
+    assert (loss.dataset_name, loss.dataset_digest) == ("eval", "d1")

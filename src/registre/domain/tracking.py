@@ -5,6 +5,7 @@ Artifacts are addressed as MLflow's artifact proxy lays them out, relative to th
     <experiment_id>/<run_id>/artifacts/<path>           a run's artifacts
     <experiment_id>/models/<model_id>/artifacts/<path>  a logged model's artifacts
     _registry/<base64url(model name)>/<version>/<path>  a model version's files (read-only)
+    <any other relative path>                           the proxy's own namespace
 
 They are rows (root, path) → digest in the metadata store; these strings never become
 filesystem paths.
@@ -110,6 +111,21 @@ class Metric:
     step: int = 0
     model_id: str | None = None
     run_id: str | None = None
+    dataset_name: str | None = None  # the dataset the value was computed on, if any
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetFilter:
+    """Metrics computed on a dataset: by name, and by digest too when it is given."""
+
+    name: str
+    digest: str | None = None
+
+    def matches(self, metric: Metric) -> bool:
+        return metric.dataset_name == self.name and (
+            self.digest is None or metric.dataset_digest == self.digest
+        )
 
 
 @dataclass(slots=True)
@@ -149,15 +165,26 @@ class LoggedModel:
     lifecycle_stage: str = Lifecycle.ACTIVE.value
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    # The latest point of each (key, dataset), by key, then oldest to newest.
     metrics: list[Metric] = field(default_factory=list)
 
+    def latest_metric(self, key: str, datasets: list[DatasetFilter] | None = None) -> float | None:
+        """The newest value of ``key`` (among those computed on ``datasets`` if given)."""
+        found = None
+        for m in self.metrics:
+            if m.key == key and (not datasets or any(d.matches(m) for d in datasets)):
+                found = m.value
+        return found
 
-RootKind = Literal["run", "model"]
+
+RootKind = Literal["run", "model", "proxy"]
 
 
 @dataclass(frozen=True, slots=True)
 class ArtifactRoot:
-    """Whose artifacts: a run's (``kind="run"``) or a logged model's (``kind="model"``)."""
+    """Whose artifacts: a run's (``kind="run"``), a logged model's (``kind="model"``), or the
+    proxy's own namespace (``kind="proxy"``: paths outside any run or model, as clients may
+    upload anywhere below ``mlflow-artifacts:/``)."""
 
     kind: RootKind
     id: str
@@ -171,7 +198,12 @@ class ArtifactRoot:
     def prefix(self) -> str:
         if self.kind == "run":
             return f"{self.experiment_id}/{self.id}/artifacts"
-        return f"{self.experiment_id}/models/{self.id}/artifacts"
+        if self.kind == "model":
+            return f"{self.experiment_id}/models/{self.id}/artifacts"
+        return ""
+
+
+PROXY_ROOT = ArtifactRoot("proxy", "", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +271,26 @@ def check_experiment_name(name: object) -> str:
     if len(name) > names.MAX_NAME_LENGTH:
         raise InvalidInput(f"experiment name is longer than {names.MAX_NAME_LENGTH} characters")
     return name
+
+
+MAX_DATASET_NAME_LENGTH = 500
+MAX_DATASET_DIGEST_LENGTH = 64
+
+
+def check_metric_dataset(name: object, digest: object) -> tuple[str | None, str | None]:
+    """The optional dataset of a metric point: a name (and a digest, only with a name)."""
+    clean: list[str | None] = []
+    for what, value, limit in (("dataset_name", name, MAX_DATASET_NAME_LENGTH),
+                               ("dataset_digest", digest, MAX_DATASET_DIGEST_LENGTH)):  # fmt: skip
+        if value is None or value == "":
+            clean.append(None)
+        elif not isinstance(value, str) or len(value) > limit:
+            raise InvalidInput(f"{what} must be a string of at most {limit} characters")
+        else:
+            clean.append(value)
+    if clean[1] is not None and clean[0] is None:
+        raise InvalidInput("a metric's dataset_digest needs its dataset_name")
+    return clean[0], clean[1]
 
 
 def check_param(key: object, value: object) -> tuple[str, str]:
@@ -323,6 +375,33 @@ def parse_artifact_location(path: str) -> ArtifactLocation:
         f"artifact path {path!r} is not inside a run or logged model: expected "
         "<experiment_id>/<run_id>/artifacts/... or <experiment_id>/models/<model_id>/artifacts/..."
     )
+
+
+_SCHEME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def parse_proxy_location(path: str) -> ArtifactLocation:
+    """Any path below the proxy root: inside a run or logged model when it has their layout
+    (which must then exist), otherwise in the proxy's own namespace (:data:`PROXY_ROOT`).
+
+    Model version files (``_registry/...``) are read-only and refused here, as is a first
+    segment that reads as a URI scheme (``file:...``), so no key looks like a location.
+    """
+    clean = check_artifact_key(path, allow_root=True)
+    parts = clean.split("/") if clean else []
+    if len(parts) >= 3 and _EXPERIMENT_ID.match(parts[0]):
+        if parts[2] == "artifacts" and parts[1] != "models" and _RUN_ID.match(parts[1]):
+            root = run_artifact_root(check_experiment_id(parts[0]), parts[1])
+            return ArtifactLocation(root, "/".join(parts[3:]))
+        model = len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts"
+        if model and _MODEL_ID.match(parts[2]):
+            root = model_artifact_root(check_experiment_id(parts[0]), parts[2])
+            return ArtifactLocation(root, "/".join(parts[4:]))
+    if parts and parts[0] == REGISTRY_PREFIX:
+        raise InvalidInput(f"artifact path {path!r} is inside a model version: read-only")
+    if parts and _SCHEME_LIKE.match(parts[0]):
+        raise InvalidInput(f"artifact path {path!r} must be relative, not a URI")
+    return ArtifactLocation(PROXY_ROOT, clean)
 
 
 REGISTRY_PREFIX = "_registry"

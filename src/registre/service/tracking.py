@@ -8,9 +8,10 @@ writes an event in its transaction; events are keyed ``experiments/<id>``, ``run
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from registre.domain import names
@@ -19,6 +20,7 @@ from registre.domain.entities import Page, now_ms
 from registre.domain.errors import AlreadyExists, InvalidInput, NotFound
 from registre.domain.tracking import (
     DEFAULT_EXPERIMENT_ID,
+    DatasetFilter,
     Experiment,
     Lifecycle,
     LoggedModel,
@@ -30,6 +32,7 @@ from registre.domain.tracking import (
     check_dataset_input,
     check_experiment_id,
     check_experiment_name,
+    check_metric_dataset,
     check_model_id,
     check_param,
     check_run_id,
@@ -46,6 +49,7 @@ from registre.store.sql import tracking_tables as tt
 from registre.store.sql.store import WriteTx, upsert_values
 
 RUN_NAME_TAG = "mlflow.runName"
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 USER_TAG = "mlflow.user"
 MAX_BATCH_METRICS = 1000
 MAX_BATCH_PARAMS = 100
@@ -400,12 +404,12 @@ class Tracking:
         clean_tags = _tags(tags)
         model_id = new_model_id()
         now = now_ms()
+        # As MLflow's server does, the source run is recorded as given: it may live elsewhere
+        # (another tracking server, a run not imported); only its form is checked.
+        if source_run_id:
+            check_run_id(source_run_id)
         with self.store.write() as tx:
             row = self._experiment_row(tx, experiment_id)
-            if source_run_id:
-                run = q.run_row(tx.conn, check_run_id(source_run_id))
-                if run is None:
-                    raise NotFound(f"run {source_run_id!r} does not exist")
             q.insert_logged_model(
                 tx.conn, id=model_id, experiment_id=row.id, name=name,
                 source_run_id=source_run_id or None, model_type=str(model_type or "")[:256],
@@ -460,22 +464,65 @@ class Tracking:
             )  # fmt: skip
         return self.get_logged_model(model_id, allow_deleted=deleted)
 
+    def record_model_version(self, model_id: str, name: str, version: int) -> None:
+        """Note on a logged model that ``version`` of ``name`` was registered from it: MLflow's
+        ``mlflow.modelVersions`` tag, a JSON list of ``{"name", "version"}``, in registration
+        order (call it when registering a version with a ``model_id``)."""
+        entry = {"name": name, "version": int(version)}
+        now = now_ms()
+        with self.store.write() as tx:
+            row = q.logged_model_row(tx.conn, check_model_id(model_id), lock=True)
+            if row is None:
+                raise NotFound(f"logged model {model_id!r} does not exist")
+            tags = q.keyed_values(tx.conn, tt.logged_model_tags, "model_id", [model_id])
+            listed = _json_list(tags.get(model_id, {}).get(MODEL_VERSIONS_TAG))
+            if entry not in listed:
+                listed.append(entry)
+            upsert_values(tx.conn, tt.logged_model_tags, "model_id", model_id,
+                          {MODEL_VERSIONS_TAG: json.dumps(listed)})  # fmt: skip
+            self._event(tx, f"logged-models/{model_id}", "record_model_version", now, **entry)
+
     def search_logged_models(
         self,
         experiment_ids: list[str],
         filter: str | None = None,
         max_results: int | None = None,
-        order_by: list[tuple[str, bool]] | None = None,
+        order_by: Sequence[ModelOrder] | None = None,
         page_token: str | None = None,
+        datasets: Sequence[DatasetFilter] | None = None,
     ) -> Page[LoggedModel]:
-        """``order_by`` is a list of (field, ascending); newest first by default."""
+        """``order_by`` is a list of (field, ascending) or (field, ascending, dataset): a metric
+        field then ranks by the values computed on that dataset. With ``datasets``, metric
+        filters only see values computed on them, and without any metric filter only models
+        with such a value match. Newest first by default."""
         limit = check_max_results(max_results, default=100)
         offset = decode_token(page_token)
         ids = [check_experiment_id(e) for e in experiment_ids]
+        wanted = list(datasets or [])
         with self.store.read() as conn:
             models = q.logged_models(conn, q.logged_model_rows(conn, ids, ("active",)))
-        found = tf.select(models, filter, order_by or [], tf.model_value)
+        if wanted and not any(c.kind == "metric" for c in tf.parse(filter)):
+            models = [m for m in models if any(d.matches(x) for x in m.metrics for d in wanted)]
+        found = tf.select(models, filter, [], _model_value(wanted))
+        for field, ascending, *dataset in reversed(order_by or []):
+            on = [d for d in dataset[:1] if d is not None]
+            found = tf.select(found, None, [(field, ascending)], _model_value(on))
         return _page(found[offset : offset + limit + 1], limit, offset)
+
+
+ModelOrder = tuple[str, bool] | tuple[str, bool, DatasetFilter | None]
+
+
+def _model_value(datasets: list[DatasetFilter]) -> Any:
+    """Field values of logged models for filters and sorting, metrics restricted to
+    ``datasets`` (the newest matching value of each key)."""
+
+    def value(model: LoggedModel, cond: tf.Condition) -> Any:
+        if cond.kind == "metric":
+            return model.latest_metric(cond.key, datasets)
+        return tf.model_value(model, cond)
+
+    return value
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -483,6 +530,15 @@ def _page(items: list[Any], limit: int, offset: int) -> Page[Any]:
     if len(items) > limit:
         return Page(items[:limit], encode_token(offset + limit))
     return Page(items, None)
+
+
+def _json_list(text: str | None) -> list[Any]:
+    """A tag's JSON list; anything else (absent, edited by hand) counts as empty."""
+    try:
+        found = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return found if isinstance(found, list) else []
 
 
 def _tags(tags: Mapping[str, str] | None) -> dict[str, str]:
@@ -511,8 +567,11 @@ def _metric(m: Metric) -> Metric:
     except (TypeError, ValueError):
         raise InvalidInput(f"metric {m.key!r} must be a number, got {m.value!r}") from None
     model_id = check_model_id(m.model_id) if m.model_id else None
-    return Metric(m.key, value, _int(m.timestamp, "timestamp", now_ms()),
-                  _int(m.step, "step", 0), model_id)  # fmt: skip
+    dataset_name, dataset_digest = check_metric_dataset(m.dataset_name, m.dataset_digest)
+    return Metric(
+        m.key, value, _int(m.timestamp, "timestamp", now_ms()), _int(m.step, "step", 0),
+        model_id, None, dataset_name, dataset_digest,
+    )  # fmt: skip
 
 
 def _newer(point: Metric, latest: Metric) -> bool:

@@ -1,6 +1,7 @@
-"""Run and logged-model artifacts: bytes in the blob store, (root, path) → digest in the index.
+"""Artifacts behind the proxy: bytes in the blob store, (root, path) → digest in the index.
 
-Paths are the artifact proxy's (``<exp>/<run_id>/artifacts/<path>``, see domain.tracking)
+Paths are the artifact proxy's (``<exp>/<run_id>/artifacts/<path>`` for a run, likewise for a
+logged model, any other safe relative path in the proxy's own namespace; see domain.tracking)
 and are only ever used as index keys: nothing here touches the filesystem by name.
 """
 
@@ -21,7 +22,7 @@ from registre.domain.tracking import (
     ListedFile,
     check_artifact_key,
     list_directory,
-    parse_artifact_location,
+    parse_proxy_location,
     parse_version_location,
 )
 from registre.service.context import current_actor
@@ -43,6 +44,8 @@ class TrackingArtifacts:
 
     # ---- roots --------------------------------------------------------------------------
     def _check_root(self, conn: Connection, root: ArtifactRoot) -> None:
+        if root.kind == "proxy":
+            return
         if root.kind == "run":
             row = q.run_row(conn, root.id)
             what = f"run {root.id!r}"
@@ -60,7 +63,7 @@ class TrackingArtifacts:
     # ---- files --------------------------------------------------------------------------
     def locate_writable(self, path: str) -> ArtifactLocation:
         """Validate an upload target before any byte is read."""
-        location = parse_artifact_location(path)
+        location = parse_proxy_location(path)
         if not location.path:
             raise InvalidInput(f"artifact path {path!r} names a root, not a file")
         with self.store.read() as conn:
@@ -94,7 +97,7 @@ class TrackingArtifacts:
         if version := parse_version_location(path):
             found, chunks = self.registry.open_file(version.name, version.version, version.path)
             return ArtifactEntry(found.path, found.digest, self._size(found)), chunks
-        location = parse_artifact_location(path)
+        location = parse_proxy_location(path)
         with self.store.read() as conn:
             entry = q.artifact(conn, location.root, location.path) if location.path else None
         if entry is None:
@@ -112,7 +115,7 @@ class TrackingArtifacts:
             entries = [ArtifactEntry(f.path, f.digest, self._size(f)) for f in files]
             directory = version.path
         else:
-            location = parse_artifact_location(path)
+            location = parse_proxy_location(path)
             entries = self.entries(location.root, location.path)
             directory = location.path
         if directory and any(e.path == directory for e in entries):
@@ -120,7 +123,10 @@ class TrackingArtifacts:
         return list_directory(entries, directory)
 
     def delete(self, path: str) -> int:
-        location = parse_artifact_location(path)
+        """Delete the file or directory ``path`` (a run's or model's root: all its files)."""
+        location = parse_proxy_location(path)
+        if location.root.kind == "proxy" and not location.path:
+            raise InvalidInput("the artifact proxy's root cannot be deleted")
         now = now_ms()
         with self.store.write() as tx:
             self._check_root(tx.conn, location.root)
@@ -209,7 +215,7 @@ class TrackingArtifacts:
 
     def _same_target(self, row: Any, directory: str, local_file: str) -> ArtifactLocation:
         base = re.split(r"[\\/]", str(local_file or ""))[-1]
-        location = parse_artifact_location(f"{directory.rstrip('/')}/{check_artifact_key(base)}")
+        location = parse_proxy_location(f"{directory.rstrip('/')}/{check_artifact_key(base)}")
         if (location.root.kind, location.root.id, location.path) != (
             row.root_kind, row.root_id, row.path,
         ):  # fmt: skip
@@ -218,4 +224,7 @@ class TrackingArtifacts:
 
 
 def _subject(root: ArtifactRoot) -> str:
+    """The event subject of a root's changes (never a model name: those have no '/')."""
+    if root.kind == "proxy":
+        return "mlflow-artifacts/"
     return f"runs/{root.id}" if root.kind == "run" else f"logged-models/{root.id}"

@@ -134,8 +134,10 @@ def test_logged_model_lifecycle(tracking: Tracking) -> None:
     tracking.update_logged_model(model.id, deleted=True)
     with pytest.raises(NotFound):
         tracking.get_logged_model(model.id)
-    with pytest.raises(NotFound):
-        tracking.create_logged_model("0", "x", source_run_id="f" * 32)
+    elsewhere = tracking.create_logged_model("0", "x", source_run_id="f" * 32)
+    assert elsewhere.source_run_id == "f" * 32  # recorded as given, as MLflow does
+    with pytest.raises(InvalidInput):
+        tracking.create_logged_model("0", "x", source_run_id="../x")
 
 
 def test_every_mutation_writes_an_event(tracking: Tracking, registry: Registry) -> None:
@@ -175,3 +177,15 @@ def test_concurrent_creation_of_one_experiment_name_is_already_exists(tracking: 
     with ThreadPoolExecutor(6) as pool:
         results = list(pool.map(create, range(6)))
     assert results.count("exists") == 5
+
+
+def test_registered_versions_are_listed_on_their_logged_model(tracking: Tracking) -> None:
+    model = tracking.create_logged_model("0", "model")
+    tracking.record_model_version(model.id, "Iris", 1)
+    tracking.record_model_version(model.id, "Iris", 1)  # once only
+    tracking.record_model_version(model.id, "Other", 3)
+    assert tracking.get_logged_model(model.id).tags["mlflow.modelVersions"] == (
+        '[{"name": "Iris", "version": 1}, {"name": "Other", "version": 3}]'
+    )
+    with pytest.raises(NotFound):
+        tracking.record_model_version("m-" + "0" * 32, "Iris", 1)

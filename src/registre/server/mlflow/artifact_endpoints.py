@@ -2,8 +2,9 @@
 listings, and multipart uploads whose parts come back to this server.
 
 The path after ``/artifacts/`` is decoded once by the HTTP layer and then only used as an
-artifact-index key (``domain.tracking.parse_artifact_location`` refuses anything that could be
-read differently later: ``..``, escapes, ``#``, backslashes, absolute paths).
+artifact-index key (``domain.tracking.parse_proxy_location`` refuses anything that could be
+read differently later: ``..``, escapes, ``#``, backslashes, absolute paths, URI schemes).
+Paths outside any run or logged model are files of the proxy's own namespace.
 """
 
 from __future__ import annotations
@@ -56,11 +57,12 @@ async def _send(call: Call, key: str) -> Response:
     return StreamingResponse(iterate_in_thread(chunks, call.executor), headers=headers)
 
 
-# MLflow's text extensions (served as text/plain), MLmodel and MLproject included.
+# MLflow's text extensions (served as text/plain), its MLmodel and mlproject file names
+# included (the official server spells the latter in lower case; both are served as text).
 _TEXT = {
     "txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon",
     "toml", "yaml", "yml", "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst", "ipynb",
-    "MLmodel", "MLproject",
+    "MLmodel", "mlproject", "MLproject",
 }  # fmt: skip
 # Types a browser would render or run: never sent as such, even as an attachment with nosniff.
 _ACTIVE = {"text/html", "application/xhtml+xml", "image/svg+xml", "text/javascript",
@@ -163,7 +165,7 @@ def list_artifacts(call: Call) -> Message:
         listing = call.tracking.artifacts.list(path)
     except InvalidInput:
         check_artifact_key(path, allow_root=True)  # an unsafe path stays an error
-        return {}  # a safe path above any run or model: nothing to list here
+        return {}  # a safe but reserved path (a URI-like one): nothing to list there
     return {"files": [_file(f.path, f.is_dir, f.size) for f in listing]} if listing else {}
 
 

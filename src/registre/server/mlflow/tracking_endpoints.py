@@ -8,7 +8,13 @@ import re
 from typing import Any
 
 from registre.domain.errors import InvalidInput, NotFound
-from registre.domain.tracking import Lifecycle, Metric, check_artifact_key
+from registre.domain.tracking import (
+    DatasetFilter,
+    Lifecycle,
+    LoggedModel,
+    Metric,
+    check_artifact_key,
+)
 from registre.server.mlflow import serializers as s
 from registre.server.mlflow.errors import MlflowError
 from registre.server.mlflow.params import Params, integer_value, invalid_value, missing_value
@@ -183,10 +189,10 @@ def metric_history(call: Call) -> Message:
     max_results = p.integer("max_results")
     page_token = p.string("page_token") or None
     if max_results is None and page_token is None:
-        return {"metrics": [s.metric(m) for m in points]}
+        return {"metrics": [metric(m) for m in points]}
     limit = check_max_results(max_results, default=MAX_RESULTS_LIMIT)
     offset = decode_token(page_token)
-    body: Message = {"metrics": [s.metric(m) for m in points[offset : offset + limit]]}
+    body: Message = {"metrics": [metric(m) for m in points[offset : offset + limit]]}
     if offset + limit < len(points):
         body["next_page_token"] = encode_token(offset + limit)
     return body
@@ -365,14 +371,14 @@ def create_logged_model(call: Call) -> Message:
         source_run_id=p.string("source_run_id") or None, model_type=p.string("model_type"),
         params=p.key_values("params"), tags=p.key_values("tags"),
     )  # fmt: skip
-    return {"model": s.logged_model(model)}
+    return {"model": logged_model(model)}
 
 
 def get_logged_model(call: Call) -> Message:
     model = call.tracking.get_logged_model(
         call.path["model_id"], allow_deleted=call.params.boolean("allow_deleted")
     )
-    return {"model": s.logged_model(model)}
+    return {"model": logged_model(model)}
 
 
 def finalize_logged_model(call: Call) -> Message:
@@ -386,14 +392,14 @@ def finalize_logged_model(call: Call) -> Message:
             "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'status'."
         )
     model = call.tracking.update_logged_model(call.path["model_id"], status=status)
-    return {"model": s.logged_model(model)}
+    return {"model": logged_model(model)}
 
 
 def set_logged_model_tags(call: Call) -> Message:
     model = call.tracking.update_logged_model(
         call.path["model_id"], tags=call.params.key_values("tags")
     )
-    return {"model": s.logged_model(model)}
+    return {"model": logged_model(model)}
 
 
 def delete_logged_model_tag(call: Call) -> Message:
@@ -421,15 +427,26 @@ def delete_logged_model(call: Call) -> Message:
 
 def search_logged_models(call: Call) -> Message:
     p = call.params
-    order = [
-        (str(o.get("field_name", "")), o.get("ascending", True) is not False)
-        for o in p.objects("order_by")
-    ]
+    order = []
+    for o in p.objects("order_by"):
+        on = _dataset_filter(o, "order_by") if o.get("dataset_name") else None
+        order.append((str(o.get("field_name", "")), o.get("ascending", True) is not False, on))
+    datasets = [_dataset_filter(d, "datasets") for d in p.objects("datasets")]
     page = call.tracking.search_logged_models(
         p.strings("experiment_ids"), p.string("filter") or None, p.integer("max_results"),
-        order or None, p.string("page_token") or None,
+        order or None, p.string("page_token") or None, datasets,
     )  # fmt: skip
-    return _paged("models", [s.logged_model(m) for m in page.items], page)
+    return _paged("models", [logged_model(m) for m in page.items], page)
+
+
+def _dataset_filter(item: Message, where: str) -> DatasetFilter:
+    name, digest = item.get("dataset_name"), item.get("dataset_digest")
+    if not name:
+        raise MlflowError("INVALID_PARAMETER_VALUE",
+                          f"`dataset_name` in the `{where}` clause must be specified.")  # fmt: skip
+    if not isinstance(name, str) or not isinstance(digest, (str, type(None))):
+        raise invalid_value(where, item)
+    return DatasetFilter(name, digest or None)
 
 
 def list_logged_model_artifacts(call: Call) -> Message:
@@ -478,11 +495,32 @@ def _metric(call: Call, item: Any, where: str = "") -> Metric:
     timestamp, step = item.get("timestamp"), item.get("step")
     if timestamp is None or timestamp == "":
         raise missing_value(f"{where}timestamp")
+    for name in ("model_id", "dataset_name", "dataset_digest"):
+        if not isinstance(item.get(name) or "", str):
+            raise invalid_value(f"{where}{name}", item[name])
     return Metric(
         key, value, integer_value(f"{where}timestamp", timestamp),
         0 if step in (None, "") else integer_value(f"{where}step", step),
-        item.get("model_id") or None,
+        item.get("model_id") or None, None,
+        item.get("dataset_name") or None, item.get("dataset_digest") or None,
     )  # fmt: skip
+
+
+# ---- messages -------------------------------------------------------------------------------
+def metric(m: Metric) -> Message:
+    """A Metric message, with the dataset it was computed on when it has one."""
+    body = s.metric(m)
+    if m.dataset_name:
+        body["dataset_name"] = m.dataset_name
+    if m.dataset_digest:
+        body["dataset_digest"] = m.dataset_digest
+    return body
+
+
+def logged_model(m: LoggedModel) -> Message:
+    body = s.logged_model(m)
+    body["data"]["metrics"] = [metric(x) for x in m.metrics]
+    return body
 
 
 def _view(call: Call, name: str) -> str | None:

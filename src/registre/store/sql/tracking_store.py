@@ -204,34 +204,43 @@ def runs(conn: Connection, ids: Sequence[str]) -> list[Run]:
 
 def insert_metrics(conn: Connection, run_id: str, points: list[Metric]) -> None:
     """Record ``points``; a point logged again (same key, value, timestamp, step) is not
-    duplicated, it only gains the model id it is now linked to."""
+    duplicated, it only gains the model id and dataset it is now linked to."""
+    m = tt.run_metrics.c
     fresh = []
     for p in points:
         stored = _stored(p.value)
         same = and_(
-            tt.run_metrics.c.run_id == run_id, tt.run_metrics.c.key == p.key,
-            tt.run_metrics.c.timestamp == p.timestamp, tt.run_metrics.c.step == p.step,
-            tt.run_metrics.c.value == stored["value"], tt.run_metrics.c.is_nan == stored["is_nan"],
+            m.run_id == run_id, m.key == p.key, m.timestamp == p.timestamp, m.step == p.step,
+            m.value == stored["value"], m.is_nan == stored["is_nan"],
         )  # fmt: skip
-        existing = conn.execute(select(tt.run_metrics.c.id, tt.run_metrics.c.model_id).where(same))
-        row = existing.first()
+        row = conn.execute(select(m.id, m.model_id, m.dataset_name).where(same)).first()
         if row is None:
             fresh.append(p)
-        elif p.model_id and not row.model_id:
-            conn.execute(
-                update(tt.run_metrics)
-                .where(tt.run_metrics.c.id == row.id)
-                .values(model_id=p.model_id)
-            )
+            continue
+        gained: dict[str, Any] = {}
+        if p.model_id and not row.model_id:
+            gained["model_id"] = p.model_id
+        if p.dataset_name and not row.dataset_name:
+            gained.update(dataset_name=p.dataset_name, dataset_digest=p.dataset_digest)
+        if gained:
+            conn.execute(update(tt.run_metrics).where(m.id == row.id).values(**gained))
     if fresh:
         conn.execute(
             insert(tt.run_metrics),
             [
                 {"run_id": run_id, "key": p.key, **_stored(p.value), "timestamp": p.timestamp,
-                 "step": p.step, "model_id": p.model_id}
+                 "step": p.step, "model_id": p.model_id, "dataset_name": p.dataset_name,
+                 "dataset_digest": p.dataset_digest}
                 for p in fresh
             ],
         )  # fmt: skip
+
+
+def _point(row: Any) -> Metric:
+    return Metric(
+        row.key, _loaded(row), row.timestamp, row.step, row.model_id, row.run_id,
+        row.dataset_name, row.dataset_digest,
+    )  # fmt: skip
 
 
 def latest_metrics(conn: Connection, run_id: str, keys: Iterable[str]) -> dict[str, Metric]:
@@ -266,7 +275,7 @@ def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
         .where(m.run_id == run_id, m.key == key)
         .order_by(m.step, m.timestamp, m.id)
     )
-    return [Metric(r.key, _loaded(r), r.timestamp, r.step, r.model_id, r.run_id) for r in rows]
+    return [_point(r) for r in rows]
 
 
 def upsert_output(conn: Connection, table: Any, run_id: str, values: dict[str, Any]) -> None:
@@ -295,8 +304,12 @@ def insert_logged_model(conn: Connection, **values: Any) -> None:
     conn.execute(insert(tt.logged_models).values(**values))
 
 
-def logged_model_row(conn: Connection, model_id: str) -> Any:
-    return conn.execute(select(tt.logged_models).where(_L.id == model_id)).first()
+def logged_model_row(conn: Connection, model_id: str, *, lock: bool = False) -> Any:
+    """The logged model's row; with ``lock`` (PostgreSQL) writers of its tags take turns."""
+    query = select(tt.logged_models).where(_L.id == model_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first()
 
 
 def update_logged_model(conn: Connection, model_id: str, **values: Any) -> None:
@@ -307,15 +320,17 @@ def logged_models(conn: Connection, rows: Sequence[Any]) -> list[LoggedModel]:
     ids = [r.id for r in rows]
     tags = keyed_values(conn, tt.logged_model_tags, "model_id", ids)
     params = keyed_values(conn, tt.logged_model_params, "model_id", ids)
-    metrics: dict[str, dict[str, Metric]] = defaultdict(dict)
+    # The latest point of each (key, dataset): rows come oldest first, so later ones replace
+    # earlier ones and each entry remembers how recent it is.
+    metrics: dict[str, dict[tuple[str, str | None, str | None], tuple[int, Metric]]]
+    metrics = defaultdict(dict)
     if ids:
         m = tt.run_metrics.c
-        for r in conn.execute(
+        points = conn.execute(
             select(tt.run_metrics).where(m.model_id.in_(ids)).order_by(m.step, m.timestamp, m.id)
-        ):
-            metrics[r.model_id][r.key] = Metric(
-                r.key, _loaded(r), r.timestamp, r.step, r.model_id, r.run_id
-            )
+        )
+        for rank, p in enumerate(points):
+            metrics[p.model_id][(p.key, p.dataset_name, p.dataset_digest)] = (rank, _point(p))
     return [
         LoggedModel(
             id=r.id,
@@ -331,10 +346,15 @@ def logged_models(conn: Connection, rows: Sequence[Any]) -> list[LoggedModel]:
             lifecycle_stage=r.lifecycle_stage,
             tags=tags.get(r.id, {}),
             params=params.get(r.id, {}),
-            metrics=sorted(metrics.get(r.id, {}).values(), key=lambda x: x.key),
+            metrics=_by_key(metrics.get(r.id, {}).values()),
         )
         for r in rows
     ]
+
+
+def _by_key(ranked: Iterable[tuple[int, Metric]]) -> list[Metric]:
+    """Points ordered by key, then oldest to newest."""
+    return [point for _, point in sorted(ranked, key=lambda item: (item[1].key, item[0]))]
 
 
 def logged_model_rows(

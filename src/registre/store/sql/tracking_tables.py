@@ -1,7 +1,7 @@
 """The tracking schema (experiments, runs, logged models, artifact index), on the shared metadata.
 
-Created by Alembic revision 0002. Artifacts are index rows (root, path) → digest; their bytes
-live in the blob store.
+Created by Alembic revision 0002 (0003: metrics' datasets). Artifacts are index rows
+(root, path) → digest; their bytes live in the blob store.
 """
 
 from __future__ import annotations
@@ -92,6 +92,9 @@ run_metrics = Table(
     # SQLite stores NaN as NULL: a NaN is kept as value 0 with is_nan set.
     Column("is_nan", Boolean, nullable=False, default=False),
     Column("model_id", String(64)),
+    # The dataset the value was computed on (MLflow's per-metric dataset_name/dataset_digest).
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(64)),
     Index("ix_run_metrics_run_id_key", "run_id", "key"),
     Index("ix_run_metrics_model_id", "model_id"),
 )
@@ -174,7 +177,8 @@ def _model_child(name: str) -> Table:
 logged_model_tags = _model_child("logged_model_tags")
 logged_model_params = _model_child("logged_model_params")
 
-# The artifact index. root_kind is "run" or "model"; the root's own row cascades its entries.
+# The artifact index. root_kind is "run" or "model" (root_id: its id), or "proxy" (root_id "")
+# for the artifact proxy's own namespace: paths outside any run or logged model.
 artifacts = Table(
     "artifacts",
     metadata,
