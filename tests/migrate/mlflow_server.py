@@ -107,7 +107,8 @@ class Populated:
 
 
 def populate(url: str, workdir: Path) -> Populated:
-    """Two models: Iris (sklearn, v2 deleted: a gap) and Plain (files from a run)."""
+    """Two models: Iris (sklearn logged models, v2 deleted: a gap; runs with artifacts of
+    their own) and Plain (a version's files inside its run's artifacts, as MLflow 2 did)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # stages: deprecated, still served
         return _populate(url, workdir)
@@ -127,6 +128,8 @@ def _populate(url: str, workdir: Path) -> Populated:
 
     mlflow.set_experiment("import-iris")
     models = {}
+    plot = workdir / "confusion.png"
+    plot.write_bytes(rng.bytes(200_000))
     for number, c in ((1, 0.5), (2, 1.0), (3, 2.0)):
         with mlflow.start_run(run_name=f"iris-{number}"):
             mlflow.log_params({"C": c, "solver": "lbfgs"})
@@ -136,8 +139,13 @@ def _populate(url: str, workdir: Path) -> Populated:
             models[number] = LogisticRegression(C=c).fit(rows, labels)
             info = mlflow.sklearn.log_model(
                 models[number], name="model", registered_model_name="Iris",
-                input_example=rows[:2],
+                input_example=rows[:2], params={"penalty": "l2"}, model_type="classifier",
+                tags={"framework": "sklearn"},
             )  # fmt: skip
+            # The run's own artifacts, beside the logged model.
+            mlflow.log_dict({"C": c, "features": 4}, "config/train.json")
+            mlflow.log_text(f"run {number}\n", "notes.txt")
+            mlflow.log_artifact(str(plot), artifact_path="plots/eval")
     extra = workdir / "extra"
     (extra / "notes").mkdir(parents=True)
     (extra / "README.md").write_text("# Iris v3\nTrained with C=2.\n")

@@ -115,6 +115,10 @@ def test_search_with_mlflow_filters_order_and_pages(
     assert [v.version for v in tagged] == ["3"]
     by_run = client.search_model_versions(f"run_id IN ('{logged.run_id}') AND name='{name}'")
     assert len(by_run) == 5
+    # No order_by: MLflow's default, the most recently updated first.
+    client.update_model_version(name, "3", description="the best so far")
+    default = client.search_model_versions(f"name = '{name}'")
+    assert [v.version for v in default][:1] == ["3"]
 
     pages, token = [], None
     while True:

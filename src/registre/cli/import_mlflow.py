@@ -146,8 +146,10 @@ def _summary(report: ImportReport) -> None:
         f"imported, {report.versions_skipped} skipped, {len(report.errors)} failed"
     )
     say(f"  files     {report.files} ({size})")
+    say(f"  run files {report.run_files} ({_size(report.run_bytes)})")
     if not report.dry_run:
-        say(f"  runs      {report.runs_imported} new")
+        say(f"  runs      {report.runs_imported} new, {report.logged_models_imported} logged "
+            "models new")  # fmt: skip
         say(f"  updates   {report.updates} (stages, aliases, tags, descriptions)")
 
 

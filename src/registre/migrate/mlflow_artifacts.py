@@ -19,6 +19,7 @@ from registre.domain.errors import InvalidInput
 from registre.migrate.records import SourceFile
 
 PROXY_SCHEME = "mlflow-artifacts"
+KEPT_REPOSITORIES = 4  # a version's files, its run's and its logged model's, and one spare
 
 
 class MissingArtifactRoot(InvalidInput):
@@ -93,7 +94,8 @@ class ArtifactReader:
                 get_artifact_repository,
             )
 
-            self._repos.clear()  # one version at a time: keep only the current repository
+            if len(self._repos) >= KEPT_REPOSITORIES:  # the oldest: a version already done
+                del self._repos[next(iter(self._repos))]
             self._repos[uri] = get_artifact_repository(uri, tracking_uri=self.tracking_uri)
         return self._repos[uri]
 

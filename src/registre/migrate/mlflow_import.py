@@ -3,12 +3,14 @@
 >>> source = MlflowSource.open("http://mlflow:5000")
 >>> report = import_mlflow(source, Registry.open(db_url, artifact_root))
 
-First a plan (read-only): every MLflow model and version, what Registre already holds, and
-the files each new version needs. Then, model by model: create or update the model, copy
-each new version's files into the blob store and register the version only once all of
-them are stored (with MLflow's number, tags, description and its run's params and latest
-metrics), then bring stages and aliases in line with MLflow. A version that fails is
-reported and left out; the others go on.
+First a plan (read-only): every MLflow model and version, what Registre already holds, the
+files each new version needs, and (with a tracking store) the artifacts of the versions'
+runs and logged models that Registre lacks. Then, model by model: create or update the
+model, copy each new version's files into the blob store and register the version only
+once all of them are stored (with MLflow's number, tags, description and its run's params
+and latest metrics), copy its run and logged model with their artifacts, then bring stages
+and aliases in line with MLflow. A version that fails is reported and left out; the others
+go on.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from registre.domain.errors import InvalidInput, NotFound, RegistreError
 from registre.migrate.mlflow_artifacts import MissingArtifactRoot
 from registre.migrate.mlflow_source import MlflowSource, SourceError
 from registre.migrate.provenance import IMPORTED_FROM, is_origin_of, model_tags, version_tags
-from registre.migrate.records import SourceFile, SourceModel, SourceVersion
+from registre.migrate.records import SourceFile, SourceModel, SourceRun, SourceVersion
 from registre.migrate.report import ImportProgress, ImportReport, NoProgress, Problem
 from registre.migrate.runs_import import RunImporter
+from registre.migrate.tracked_files import TrackedFiles, TrackedPlan
 from registre.service.tracking import Tracking
 from registre.store.blobs.base import CountingReader
 
@@ -42,6 +45,8 @@ class VersionPlan:
     files: list[SourceFile] = field(default_factory=list)
     existing: ModelVersion | None = None
     reason: str = ""
+    location: str = ""  # where MLflow keeps its files
+    tracked: TrackedPlan = field(default_factory=TrackedPlan)
 
     @property
     def size(self) -> int:
@@ -80,6 +85,11 @@ class MlflowImport:
         self.verify = verify
         self.progress = progress or NoProgress()
         self.report = ImportReport(source.uri)
+        self.tracked = (
+            TrackedFiles(source, self.runs, self.report, self.progress, self._problem)
+            if self.runs is not None
+            else None
+        )
 
     # ---- plan ---------------------------------------------------------------------------
     def plan(self, models: Sequence[str] = ()) -> ImportPlan:
@@ -124,12 +134,17 @@ class MlflowImport:
         except Exception as err:  # an artifact repository's own error (I/O, cloud SDK)
             reason = f"cannot list its files: {_short(err)}"
             return VersionPlan(version, "error", existing=held, reason=reason)
-        if held is None:
-            return VersionPlan(version, "import", files)
-        if not _same_files(files, held.files):
+        if held is not None and not _same_files(files, held.files):
             reason = "its files in Registre differ from MLflow's (paths or sizes)"
             return VersionPlan(version, "error", files, held, reason)
-        return VersionPlan(version, "present", files, held)
+        plan = VersionPlan(version, "import" if held is None else "present", files, held)
+        plan.location = self.source.location(version)
+        if self.tracked is not None:
+            tracked = self.tracked.plan(version, plan.location, files)
+            if held is not None and tracked.run is not None and tracked.run.held_id is None:
+                tracked = TrackedPlan()  # imported earlier without its run: left so
+            plan.tracked = tracked
+        return plan
 
     # ---- apply --------------------------------------------------------------------------
     def dry_run(self, plan: ImportPlan) -> ImportReport:
@@ -143,17 +158,32 @@ class MlflowImport:
         report.versions_skipped = len(plan.versions("skip"))
         report.files = sum(len(v.files) for v in new)
         report.bytes = sum(v.size for v in new)
+        if self.tracked is not None:
+            tracked = self._tracked_work(plan)
+            report.run_files, report.run_bytes, _ = self.tracked.planned(tracked)
+            report.logged_models_imported = self.tracked.new_models(tracked)
         for problem in plan.errors:
             self._error(problem)
         for model in plan.models:
             for v in model.versions:
                 if v.action == "error":
                     self._error(Problem(v.source.name, v.source.version, v.reason))
+                elif v.tracked.problem:
+                    self._error(Problem(v.source.name, v.source.version, v.tracked.problem))
         return report
 
+    def _tracked_work(self, plan: ImportPlan) -> list[TrackedPlan]:
+        present = [v.tracked for v in plan.versions("present") if v.tracked.pending]
+        return [v.tracked for v in plan.versions("import")] + present
+
     def apply(self, plan: ImportPlan) -> ImportReport:
-        work = plan.versions("import") + (plan.versions("present") if self.verify else [])
-        self.progress.planned(len(work), sum(v.size for v in work))
+        present = plan.versions("present")
+        work = plan.versions("import") + (present if self.verify else [])
+        total = sum(v.size for v in work)
+        if self.tracked is not None:
+            total += self.tracked.planned(self._tracked_work(plan))[2]  # bytes to download
+            work += [v for v in present if v.tracked.pending and not self.verify]
+        self.progress.planned(len(work), total)
         for problem in plan.errors:
             self._error(problem)
         for model in plan.models:
@@ -192,12 +222,30 @@ class MlflowImport:
                     self._verify(plan.source, plan.files, plan.existing)
                 self.report.updates += self._sync_version(plan.existing, v)
                 self.report.versions_present += 1
-            return True
+                if self.tracked is not None:
+                    self.tracked.stored(plan.location, plan.existing.files)
+        except RegistreError as err:
+            self._error(Problem(v.name, v.version, err.message))
+            return False
+        except OSError as err:
+            self._error(Problem(v.name, v.version, f"cannot read a file: {err}"))
+            return False
+        self._apply_tracked(plan)
+        return True
+
+    def _apply_tracked(self, plan: VersionPlan) -> None:
+        """The version's run artifacts and logged model (their failures leave it in place)."""
+        v = plan.source
+        if self.tracked is None:
+            return
+        if plan.existing is not None and plan.tracked.pending and not self.verify:
+            self.progress.copying(v.name, v.version)
+        try:
+            self.tracked.apply(v, plan.tracked)
         except RegistreError as err:
             self._error(Problem(v.name, v.version, err.message))
         except OSError as err:
-            self._error(Problem(v.name, v.version, f"cannot read a file: {err}"))
-        return False
+            self._error(Problem(v.name, v.version, f"cannot read an artifact: {err}"))
 
     # ---- models -------------------------------------------------------------------------
     def _ensure_model(self, plan: ModelPlan) -> None:
@@ -238,7 +286,10 @@ class MlflowImport:
         v = plan.source
         self.progress.copying(v.name, v.version)
         entries = [self._copy(v, file) for file in plan.files]  # all stored before registering
-        params, metrics, run_id = self._run_fields(v)
+        if self.tracked is not None:
+            self.tracked.stored(plan.location, entries)
+        run = plan.tracked.run
+        params, metrics, run_id = self._run_fields(v, run.source if run is not None else None)
         provenance = version_tags(self.source.uri, v)
         # MLflow's number is kept (gaps from deletions included); the service refuses it with
         # Conflict if this model already allocated that number in Registre.
@@ -292,12 +343,14 @@ class MlflowImport:
             if hasher.hexdigest() != digests.get(file.path):
                 raise InvalidInput(f"{file.path!r} differs from MLflow's bytes (sha256)")
 
-    def _run_fields(self, v: SourceVersion) -> tuple[dict[str, str], dict[str, float], str | None]:
+    def _run_fields(
+        self, v: SourceVersion, run: SourceRun | None
+    ) -> tuple[dict[str, str], dict[str, float], str | None]:
         """The source run's params and latest metrics, and its Registre id when copied."""
         if not v.run_id:
             return {}, {}, None
         try:
-            run = self.source.run(v.run_id)
+            run = run or self.source.run(v.run_id)
         except SourceError as err:
             self._warn(Problem(v.name, v.version, f"no params/metrics: {err.message}"))
             return {}, {}, None
@@ -311,9 +364,9 @@ class MlflowImport:
                 self.report.runs_imported += int(created)
             except RegistreError as err:
                 self._warn(Problem(v.name, v.version, f"run {run.id} not copied: {err.message}"))
-            for dropped in self.runs.dropped_tags:
+            for dropped in self.runs.dropped:
                 self._warn(Problem(v.name, v.version, dropped))
-            self.runs.dropped_tags.clear()
+            self.runs.dropped.clear()
         return run.params, metrics, run_id
 
     def _sync_version(self, held: ModelVersion, v: SourceVersion) -> int:
@@ -356,6 +409,9 @@ class MlflowImport:
     def _warn(self, problem: Problem) -> None:
         self.report.warnings.append(problem)
         self.progress.problem(problem, error=False)
+
+    def _problem(self, problem: Problem, error: bool) -> None:
+        (self._error if error else self._warn)(problem)
 
 
 def import_mlflow(

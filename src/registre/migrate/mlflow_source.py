@@ -20,6 +20,7 @@ from registre.migrate.mlflow_artifacts import ArtifactReader
 from registre.migrate.provenance import source_id
 from registre.migrate.records import (
     SourceFile,
+    SourceLoggedModel,
     SourceMetric,
     SourceModel,
     SourceRun,
@@ -52,13 +53,14 @@ def one_line(exc: BaseException) -> str:
 
 
 class MlflowSource:
-    """The models, versions, runs and version files of one MLflow deployment."""
+    """The models, versions, runs, logged models and files of one MLflow deployment."""
 
     def __init__(self, client: MlflowClient, uri: str, artifacts: ArtifactReader) -> None:
         self.client = client
         self.uri = uri  # credential-free: what provenance tags and messages show
         self.artifacts = artifacts
         self._locations: dict[tuple[str, int], str] = {}
+        self._experiments: dict[str, Any] = {}
 
     @classmethod
     def open(cls, uri: str, artifact_root: str | None = None) -> MlflowSource:
@@ -106,15 +108,24 @@ class MlflowSource:
 
     def files(self, version: SourceVersion) -> list[SourceFile]:
         """The files of the version's artifact location (MLflow's download URI)."""
-        return self.artifacts.list(self._location(version))
+        return self.artifacts.list(self.location(version))
 
     @contextmanager
     def download(self, version: SourceVersion, file: SourceFile) -> Iterator[BinaryIO]:
         """One file, opened for reading (from a temporary copy unless it is already local)."""
-        with self.artifacts.open(self._location(version), file) as handle:
+        with self.artifacts.open(self.location(version), file) as handle:
             yield handle
 
-    def _location(self, version: SourceVersion) -> str:
+    def files_at(self, location: str) -> list[SourceFile]:
+        """Every file under a storage location (a run's or a logged model's artifacts)."""
+        return self.artifacts.list(location)
+
+    @contextmanager
+    def download_from(self, location: str, file: SourceFile) -> Iterator[BinaryIO]:
+        with self.artifacts.open(location, file) as handle:
+            yield handle
+
+    def location(self, version: SourceVersion) -> str:
         """Where the version's files are: its download URI, with ``runs:/`` and ``models:/``
         followed to the storage location they stand for (as MLflow's own download does)."""
         key = (version.name, version.version)
@@ -163,9 +174,8 @@ class MlflowSource:
     def run(self, run_id: str) -> SourceRun:
         run = self._call(f"run {run_id}", self.client.get_run, run_id)
         info, data = run.info, run.data
-        experiment = self._call(
-            f"experiment {info.experiment_id}", self.client.get_experiment, info.experiment_id
-        )
+        experiment = self._experiment(str(info.experiment_id))
+        outputs = getattr(getattr(run, "outputs", None), "model_outputs", None) or []
         return SourceRun(
             id=info.run_id,
             experiment_id=str(info.experiment_id),
@@ -179,16 +189,42 @@ class MlflowSource:
             metrics={k: float(v) for k, v in (data.metrics or {}).items()},
             tags=dict(data.tags or {}),
             experiment_tags=dict(experiment.tags or {}),
+            artifact_uri=info.artifact_uri or "",
+            model_outputs={o.model_id: int(o.step or 0) for o in outputs},
         )
 
     def metric_history(self, run_id: str, key: str) -> list[SourceMetric]:
         points = self._call(
             f"metric {key!r} of run {run_id}", self.client.get_metric_history, run_id, key
         )
-        return [
-            SourceMetric(p.key, float(p.value), int(p.timestamp or 0), int(p.step or 0))
-            for p in points
-        ]
+        return [_metric(p) for p in points]
+
+    def logged_model(self, model_id: str) -> SourceLoggedModel:
+        """An MLflow 3 logged model, with its params, tags and metrics."""
+        model = self._call(f"logged model {model_id}", self.client.get_logged_model, model_id)
+        experiment = self._experiment(str(model.experiment_id))
+        status = getattr(model.status, "value", model.status)
+        return SourceLoggedModel(
+            id=model.model_id,
+            experiment_id=str(model.experiment_id),
+            experiment_name=experiment.name,
+            name=model.name or "",
+            artifact_location=model.artifact_location or "",
+            source_run_id=model.source_run_id or None,
+            model_type=model.model_type or "",
+            status=str(status or "READY"),
+            params=dict(model.params or {}),
+            tags=dict(model.tags or {}),
+            metrics=[_metric(p) for p in model.metrics or []],
+            experiment_tags=dict(experiment.tags or {}),
+        )
+
+    def _experiment(self, experiment_id: str) -> Any:
+        if experiment_id not in self._experiments:
+            self._experiments[experiment_id] = self._call(
+                f"experiment {experiment_id}", self.client.get_experiment, experiment_id
+            )
+        return self._experiments[experiment_id]
 
     # ---- helpers ------------------------------------------------------------------------
     def _pages(self, search: Callable[..., Any], filter_string: str | None = None) -> list[Any]:
@@ -212,18 +248,32 @@ def _join(base: str, path: str) -> str:
     return f"{base.rstrip('/')}/{path.strip('/')}" if path.strip("/") else base
 
 
+def _metric(p: Any) -> SourceMetric:
+    return SourceMetric(
+        p.key, float(p.value), int(p.timestamp or 0), int(p.step or 0),
+        run_id=getattr(p, "run_id", None) or None,
+        dataset_name=getattr(p, "dataset_name", None) or None,
+        dataset_digest=getattr(p, "dataset_digest", None) or None,
+    )  # fmt: skip
+
+
 def _version(v: Any) -> SourceVersion:
+    source = v.source or ""
+    model_id = getattr(v, "model_id", None)
+    if not model_id and (match := _LOGGED_MODEL_URI.match(source)) and not match.group(2):
+        model_id = match.group(1)  # a client older than MLflow 3's model_id field
     return SourceVersion(
         name=v.name,
         version=int(v.version),
         stage=v.current_stage or "None",
         status=v.status or "READY",
         description=v.description or "",
-        source=v.source or "",
+        source=source,
         run_id=v.run_id or None,
         user_id=v.user_id or "",
         created_at=int(v.creation_timestamp or 0),
         tags=dict(v.tags or {}),
+        model_id=model_id or None,
     )
 
 

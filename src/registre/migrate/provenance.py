@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from registre.migrate.records import SourceModel, SourceRun, SourceVersion
+from registre.migrate.records import SourceLoggedModel, SourceModel, SourceRun, SourceVersion
 
 IMPORTED_FROM = "registre.imported_from"
 CREATED_BY = "registre.imported.created_by"
 CREATION_TIMESTAMP = "registre.imported.creation_timestamp"
 ORIGINAL_SOURCE = "registre.imported.source"
 ORIGINAL_RUN_ID = "registre.imported.run_id"
+ORIGINAL_MODEL_ID = "registre.imported.model_id"
 
 
 def source_id(uri: str) -> str:
@@ -67,3 +68,7 @@ def version_tags(source: str, version: SourceVersion) -> dict[str, str]:
 
 def run_tags(source: str, run: SourceRun) -> dict[str, str]:
     return {IMPORTED_FROM: f"{source}#runs/{run.id}", ORIGINAL_RUN_ID: run.id}
+
+
+def logged_model_tags(source: str, model: SourceLoggedModel) -> dict[str, str]:
+    return {IMPORTED_FROM: f"{source}#models/{model.id}", ORIGINAL_MODEL_ID: model.id}

@@ -34,6 +34,7 @@ class SourceVersion:
     user_id: str = ""
     created_at: int = 0
     tags: dict[str, str] = field(default_factory=dict)
+    model_id: str | None = None  # the MLflow 3 logged model the version was registered from
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,9 @@ class SourceMetric:
     value: float
     timestamp: int
     step: int = 0
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,4 +61,24 @@ class SourceRun:
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)  # the latest value of each key
     tags: dict[str, str] = field(default_factory=dict)
+    experiment_tags: dict[str, str] = field(default_factory=dict)
+    artifact_uri: str = ""  # where MLflow keeps the run's artifacts
+    model_outputs: dict[str, int] = field(default_factory=dict)  # logged model id → step
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLoggedModel:
+    """An MLflow 3 logged model: the files behind a version, with their own metadata."""
+
+    id: str
+    experiment_id: str
+    experiment_name: str
+    name: str
+    artifact_location: str
+    source_run_id: str | None = None
+    model_type: str = ""
+    status: str = "READY"
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: list[SourceMetric] = field(default_factory=list)
     experiment_tags: dict[str, str] = field(default_factory=dict)

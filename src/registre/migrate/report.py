@@ -28,9 +28,12 @@ class ImportReport:
     versions_imported: int = 0
     versions_present: int = 0  # imported by an earlier run: left as they are
     versions_skipped: int = 0  # not READY in MLflow
-    files: int = 0
+    files: int = 0  # the versions' own files
     bytes: int = 0
     runs_imported: int = 0
+    logged_models_imported: int = 0
+    run_files: int = 0  # artifacts stored in runs and logged models (downloaded or reused)
+    run_bytes: int = 0
     updates: int = 0  # stages, aliases, tags, descriptions brought in line with MLflow
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)

@@ -117,9 +117,12 @@ class TrackingSources:
         run_id: str | None = None,
         tags: Mapping[str, str] | None = None,
         description: str = "",
+        model_id: str | None = None,
     ) -> ModelVersion:
         """Register the next version of ``name`` from the files ``source`` points at, with the
-        metrics and params of its run (and of its logged model)."""
+        metrics and params of its run (and of its logged model). A ``model_id`` (the logged
+        model the client says the version comes from) gets the version noted on it, in its
+        ``mlflow.modelVersions`` tag, as MLflow does."""
         try:
             with self.store.read() as conn:
                 resolved = self.resolve(conn, source)
@@ -144,10 +147,15 @@ class TrackingSources:
         # A source that holds no files here (a run without them yet, an object-store URI) is
         # registered by reference, as MLflow does: the version has no files of its own and
         # downloads follow the source.
-        return self.registry.register_version(
+        if model_id:
+            self.tracking.get_logged_model(model_id)  # it must exist before anything is written
+        version = self.registry.register_version(
             name, resolved.files, source=source, run_id=run_id, metrics=metrics, params=params,
             tags=tags, description=description, create_model=False,
         )  # fmt: skip
+        if model_id:
+            self.tracking.record_model_version(model_id, name, version.version)
+        return version
 
     def download_uri(self, version: ModelVersion) -> str:
         """Where an MLflow client downloads ``version``'s files through the artifact proxy: the

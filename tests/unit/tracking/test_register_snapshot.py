@@ -73,3 +73,19 @@ def test_a_version_registered_by_reference_says_so_when_loaded(
     client = Client.from_backend(registry)  # type: ignore[arg-type]
     with pytest.raises(NotFound, match="by reference to 's3://bucket/models/iris'"):
         client.load_model("models:/Iris/1")
+
+
+def test_a_version_registered_with_a_model_id_is_noted_on_the_logged_model(
+    tracking: Tracking, registry: Registry
+) -> None:
+    model = tracking.create_logged_model("0", "model")
+    root = model.artifact_uri.removeprefix("mlflow-artifacts:/")
+    tracking.artifacts.put(f"{root}/MLmodel", [b"m"])
+    registry.create_model("Iris")
+    for _ in range(2):
+        tracking.sources.register("Iris", model.artifact_uri, model_id=model.id)
+    tag = tracking.get_logged_model(model.id).tags["mlflow.modelVersions"]
+    assert tag == '[{"name": "Iris", "version": 1}, {"name": "Iris", "version": 2}]'
+    with pytest.raises(NotFound):
+        tracking.sources.register("Iris", model.artifact_uri, model_id="m-" + "0" * 32)
+    assert len(registry.list_versions("Iris")) == 2

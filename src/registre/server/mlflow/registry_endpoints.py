@@ -104,6 +104,7 @@ def create_version(call: Call) -> Message:
     version = call.tracking.sources.register(
         _name(call), p.string("source", required=True), run_id=p.string("run_id") or None,
         tags=p.key_values("tags"), description=p.string("description"),
+        model_id=p.string("model_id") or None,
     )  # fmt: skip
     return {"model_version": s.model_version(version)}
 
@@ -125,10 +126,14 @@ def delete_version(call: Call) -> Message:
 def search_versions(call: Call) -> Message:
     p = call.params
     page = call.registry.search_versions(
-        p.string("filter") or None, p.strings("order_by") or None, p.integer("max_results", 10_000),
-        p.string("page_token") or None,
+        p.string("filter") or None, p.strings("order_by") or _VERSION_ORDER,
+        p.integer("max_results", 10_000), p.string("page_token") or None,
     )  # fmt: skip
     return _paged("model_versions", [s.model_version(v) for v in page.items], page)
+
+
+# MLflow's default order for version searches (Registre's own is name, then newest version).
+_VERSION_ORDER = ["last_updated_timestamp DESC", "name ASC", "version_number DESC"]
 
 
 def transition(call: Call) -> Message:

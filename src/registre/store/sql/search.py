@@ -161,8 +161,12 @@ def version_order(order: list[OrderBy]) -> list[Any]:
         else:
             raise InvalidInput(f"cannot order versions by {field.kind}.{field.name}")
         clauses.append(column.desc().nulls_last() if item.descending else column.asc().nulls_last())
-    if not order:
-        clauses += [t.models.c.name.asc(), t.versions.c.version.desc()]
+    # Ties fall back to the natural order: by name, then newest version first.
+    named = {item.field.name for item in order if item.field.kind == "attr"}
+    if "name" not in named:
+        clauses.append(t.models.c.name.asc())
+    if not named & {"version", "version_number"}:
+        clauses.append(t.versions.c.version.desc())
     clauses.append(t.versions.c.id.desc())
     return clauses
 
