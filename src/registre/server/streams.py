@@ -8,6 +8,8 @@ socket side and the disk side overlap.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Executor
 from typing import TypeVar
@@ -53,19 +55,19 @@ async def consume_in_thread(
     consumer fails too (a blob store then discards its partial write) and is re-raised here.
     """
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_CHUNKS)
+    handoff: _Handoff = _Handoff(loop, QUEUE_CHUNKS)
 
     async def pump() -> None:
         try:
             async for chunk in source:
-                await queue.put(chunk)
-            await queue.put(_END)
+                await handoff.put(chunk)
+            handoff.end(_END)
         except Exception as exc:
-            await queue.put(exc)
+            handoff.end(exc)
 
     def chunks() -> Iterator[bytes]:
         while True:
-            item = asyncio.run_coroutine_threadsafe(queue.get(), loop).result()
+            item = handoff.get()
             if item is _END:
                 return
             if isinstance(item, BaseException):
@@ -78,12 +80,55 @@ async def consume_in_thread(
         return await loop.run_in_executor(executor, consume, chunks())
     finally:
         if not pumping.done():
-            # The consumer stopped early (or we were cancelled): unblock both sides so the
-            # thread sees an error instead of waiting for chunks that will never come.
+            # The consumer stopped early (or we were cancelled): stop reading, and make sure
+            # a thread still iterating sees an error instead of waiting for more chunks.
             pumping.cancel()
-            while not queue.empty():
-                queue.get_nowait()
-            queue.put_nowait(ConnectionAbortedError("upload abandoned"))
+            handoff.end(ConnectionAbortedError("upload abandoned"), discard=True)
+
+
+class _Handoff:
+    """A bounded queue from the event loop to one thread. The thread takes what is there
+    without a round trip through the loop; the loop is woken only when it waits for room."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int) -> None:
+        self._loop = loop
+        self._capacity = capacity
+        self._items: deque[object] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self._room: asyncio.Future[None] | None = None
+
+    async def put(self, item: object) -> None:
+        while True:
+            with self._ready:
+                if len(self._items) < self._capacity:
+                    self._items.append(item)
+                    self._ready.notify()
+                    return
+                room = self._room = self._loop.create_future()
+            await room
+
+    def end(self, item: object, *, discard: bool = False) -> None:
+        """Queue a last item past the capacity (never waits); ``discard`` drops the rest."""
+        with self._ready:
+            if discard:
+                self._items.clear()
+            self._items.append(item)
+            self._ready.notify()
+
+    def get(self) -> object:
+        with self._ready:
+            while not self._items:
+                self._ready.wait()
+            item = self._items.popleft()
+            room, self._room = self._room, None
+        if room is not None:
+            self._loop.call_soon_threadsafe(_set_done, room)
+        return item
+
+
+def _set_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 async def iterate_in_thread(chunks: Iterator[bytes], executor: Executor) -> AsyncIterator[bytes]:
