@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -45,6 +45,7 @@ class ResolvedSource:
     model_id: str | None = None  # a logged model's metrics and params come along
     version: ModelVersion | None = None  # or those of the registered version copied
     run_exists: bool = True
+    run_verified: bool = False  # run_id was looked up while resolving
 
 
 class TrackingSources:
@@ -75,8 +76,9 @@ class TrackingSources:
                 # MLflow 3 keeps a run's model as a logged model named after the path.
                 output = q.run_output(conn, run.id, path)
                 if output is not None:
-                    return self._logged_model(conn, output, "")
-            return ResolvedSource(files, run.id)
+                    # (produced by this run: its source_run_id is the run just looked up)
+                    return replace(self._logged_model(conn, output, ""), run_verified=True)
+            return ResolvedSource(files, run.id, run_verified=True)
         if source.startswith(ARTIFACT_SCHEME):
             parts = urlsplit(source)
             if parts.query or parts.fragment or "#" in source or "?" in source:
@@ -131,7 +133,8 @@ class TrackingSources:
                 params: dict[str, str] = {}
                 if run_id:
                     run_id = check_run_id(run_id)
-                    if resolved.run_exists and q.run_row(conn, run_id) is not None:
+                    known = resolved.run_verified and run_id == resolved.run_id
+                    if known or (resolved.run_exists and q.run_row(conn, run_id) is not None):
                         metrics, params = q.run_values(conn, run_id)
                 if resolved.model_id:
                     # The run's latest values win: a logged model only holds those of its step.
