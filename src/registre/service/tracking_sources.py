@@ -21,7 +21,7 @@ from registre.domain.tracking import (
     check_artifact_key,
     check_run_id,
     model_artifact_root,
-    parse_artifact_location,
+    parse_proxy_location,
     run_artifact_root,
     version_artifact_uri,
 )
@@ -81,10 +81,15 @@ class TrackingSources:
             return ResolvedSource(files, run.id, run_verified=True)
         if source.startswith(ARTIFACT_SCHEME):
             parts = urlsplit(source)
-            if parts.query or parts.fragment or "#" in source or "?" in source:
+            if parts.query or parts.fragment or "#" in source or "?" in source or parts.netloc:
                 raise InvalidInput(f"invalid artifact URI {source!r}")
-            location = parse_artifact_location(parts.path.lstrip("/"))
+            location = parse_proxy_location(parts.path.lstrip("/"))
             root = location.root
+            if root.kind == "proxy":  # the proxy's own namespace, outside any run or model
+                if not location.path:
+                    raise InvalidInput(f"{source!r} names the whole artifact store, not a model")
+                files = _files(q.entries(conn, root, location.path), location.path)
+                return ResolvedSource(files, None)
             if root.kind == "model":
                 return self._logged_model(conn, root.id, location.path)
             run = q.run_row(conn, root.id)

@@ -89,3 +89,17 @@ def test_a_version_registered_with_a_model_id_is_noted_on_the_logged_model(
     with pytest.raises(NotFound):
         tracking.sources.register("Iris", model.artifact_uri, model_id="m-" + "0" * 32)
     assert len(registry.list_versions("Iris")) == 2
+
+
+def test_a_source_in_the_proxy_namespace_registers_its_files(
+    tracking: Tracking, registry: Registry
+) -> None:
+    entry = tracking.artifacts.put("shared/iris/model/MLmodel", [b"flavors: {}\n"])
+    registry.create_model("Iris")
+    version = tracking.sources.register("Iris", "mlflow-artifacts:/shared/iris/model")
+    assert [(f.path, f.digest) for f in version.files] == [("MLmodel", entry.digest)]
+    assert version.run_id is None
+    for bad in ("mlflow-artifacts:", "mlflow-artifacts:/", "mlflow-artifacts://host/shared/iris"):
+        with pytest.raises(InvalidInput):
+            tracking.sources.register("Iris", bad)
+    assert len(registry.list_versions("Iris")) == 1
