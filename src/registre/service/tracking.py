@@ -283,9 +283,13 @@ class Tracking:
         limit = check_max_results(max_results, default=1000)
         offset = decode_token(page_token)
         ids = [check_experiment_id(e) for e in experiment_ids]
-        with self.store.read() as conn:
-            runs = q.runs(conn, q.run_ids(conn, ids, ViewType.parse(view).stages()))
         order = [tf.parse_order(clause) for clause in order_by or []]
+        with self.store.read() as conn:
+            run_ids = q.run_ids(conn, ids, ViewType.parse(view).stages())
+            if not (filter or "").strip() and not order:
+                # Newest first, as listed: load only the page (the UI's and clients' usual call).
+                return _page(q.runs(conn, run_ids[offset : offset + limit + 1]), limit, offset)
+            runs = q.runs(conn, run_ids)
         found = tf.select(runs, filter, order, tf.run_value)
         return _page(found[offset : offset + limit + 1], limit, offset)
 

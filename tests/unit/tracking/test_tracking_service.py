@@ -116,6 +116,29 @@ def test_search_runs_filters_and_orders(tracking: Tracking) -> None:
         tracking.search_runs([experiment], "metrics.acc > 1 OR params.i = '1'")
 
 
+def test_search_runs_pages_without_a_filter_match_the_filtered_path(tracking: Tracking) -> None:
+    """No filter and no order: only the page is loaded; the runs and their order are the same
+    as through the general path (here forced with a filter every run matches)."""
+    experiment = tracking.create_experiment("pages")
+    for i in range(7):
+        run = tracking.create_run(experiment, run_name=f"p{i}", start_time=1000 + i // 2)
+        tracking.log_batch(run.id, metrics=[Metric("acc", i / 10, 1)], params={"i": str(i)})
+
+    def pages(filter: str | None) -> list[list[str]]:
+        found, token = [], None
+        while True:
+            page = tracking.search_runs([experiment], filter, max_results=3, page_token=token)
+            found.append([r.id for r in page.items])
+            if not (token := page.next_page_token):
+                return found
+
+    listed = pages(None)
+    assert [len(p) for p in listed] == [3, 3, 1]
+    assert listed == pages("attributes.run_name LIKE 'p%'")
+    first = tracking.search_runs([experiment], None, max_results=3).items[0]
+    assert first.params == {"i": "6"} and first.latest_metrics() == {"acc": 0.6}
+
+
 def test_logged_model_lifecycle(tracking: Tracking) -> None:
     run = tracking.create_run("0")
     model = tracking.create_logged_model("0", "model", source_run_id=run.id, params={"p": 1})
