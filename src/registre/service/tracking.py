@@ -46,6 +46,7 @@ from registre.service.tracking_artifacts import TrackingArtifacts
 from registre.service.tracking_sources import TrackingSources
 from registre.store.sql import tracking_store as q
 from registre.store.sql import tracking_tables as tt
+from registre.store.sql.run_search import narrowing
 from registre.store.sql.store import WriteTx, upsert_values
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -284,9 +285,11 @@ class Tracking:
         offset = decode_token(page_token)
         ids = [check_experiment_id(e) for e in experiment_ids]
         order = [tf.parse_order(clause) for clause in order_by or []]
+        conditions = tf.parse(filter)
         with self.store.read() as conn:
-            run_ids = q.run_ids(conn, ids, ViewType.parse(view).stages())
-            if not (filter or "").strip() and not order:
+            # SQL narrows to the runs that can match; the exact filter below decides.
+            run_ids = q.run_ids(conn, ids, ViewType.parse(view).stages(), narrowing(conditions))
+            if not conditions and not order:
                 # Newest first, as listed: load only the page (the UI's and clients' usual call).
                 return _page(q.runs(conn, run_ids[offset : offset + limit + 1]), limit, offset)
             runs = q.runs(conn, run_ids)

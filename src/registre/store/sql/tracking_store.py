@@ -139,11 +139,17 @@ def update_run(conn: Connection, run_id: str, **values: Any) -> None:
     conn.execute(update(tt.runs).where(_R.id == run_id).values(**values))
 
 
-def run_ids(conn: Connection, experiment_ids: list[str], stages: tuple[str, ...]) -> list[str]:
+def run_ids(
+    conn: Connection,
+    experiment_ids: list[str],
+    stages: tuple[str, ...],
+    where: Sequence[Any] = (),
+) -> list[str]:
+    """Ids of the runs in ``experiment_ids`` (newest first), optionally narrowed by ``where``."""
     rows = conn.execute(
         select(_R.id)
         .where(_R.experiment_id.in_([int(e) for e in experiment_ids]))
-        .where(_R.lifecycle_stage.in_(stages))
+        .where(_R.lifecycle_stage.in_(stages), *where)
         .order_by(_R.start_time.desc(), _R.id.asc())
     )
     return list(rows.scalars())

@@ -1,0 +1,66 @@
+"""Run searches narrowed in SQL give exactly what the filter alone gives over every run."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from registre.domain import tracking_filters as tf
+from registre.domain.tracking import Metric
+from registre.service.tracking import Tracking
+
+FILTERS = [
+    "metrics.acc > 0.5",
+    "metrics.acc >= 0.5 and metrics.loss < 0.8",
+    "metrics.acc = 0.25",
+    "metrics.acc != 0.25",
+    "metrics.loss <= 0.5",
+    "metrics.acc > '0.5'",
+    "params.lr = '0.1'",
+    "params.lr = 0.1",
+    "params.lr != '0.1'",
+    "params.depth IN ('2', '4')",
+    "params.lr LIKE '0.%'",
+    "params.lr ILIKE '0.0%'",
+    "tags.team = 'vision'",
+    "tags.team != 'vision'",
+    "tags.team NOT IN ('vision')",
+    "attributes.run_name = 'r3'",
+    "attributes.status = 'RUNNING' and params.depth = '2'",
+    "attributes.run_name LIKE 'r1%'",
+    "metrics.missing > 0",
+]
+
+
+@pytest.fixture
+def experiment(tracking: Tracking) -> str:
+    experiment = tracking.create_experiment("narrowed")
+    for i in range(12):
+        run = tracking.create_run(experiment, run_name=f"r{i}", start_time=1000 + i)
+        metrics = [Metric("acc", i / 8, 1), Metric("loss", 1 - i / 12, 1)]
+        if i % 5 == 0:
+            metrics.append(Metric("acc", math.nan, 2))  # the latest value is NaN
+        tags = {"team": "vision"} if i % 3 == 0 else {}
+        params = {"depth": str(i % 4)}
+        if i % 2:
+            params["lr"] = ["0.1", "0.01", "0.10"][i % 3]
+        tracking.log_batch(run.id, metrics=metrics, params=params, tags=tags)
+    return experiment
+
+
+@pytest.mark.parametrize("flt", FILTERS)
+def test_narrowed_search_equals_the_filter_over_every_run(
+    tracking: Tracking, experiment: str, flt: str
+) -> None:
+    every = tracking.search_runs([experiment], max_results=1000).items
+    expected = [r.id for r in tf.select(every, flt, [], tf.run_value)]
+    found = [r.id for r in tracking.search_runs([experiment], flt, max_results=1000).items]
+    assert found == expected
+    paged, token = [], None
+    while True:
+        page = tracking.search_runs([experiment], flt, max_results=2, page_token=token)
+        paged += [r.id for r in page.items]
+        if not (token := page.next_page_token):
+            break
+    assert paged == expected
