@@ -6,6 +6,8 @@ import io
 import multiprocessing as mp
 from pathlib import Path
 
+import pytest
+
 from registre.service.registry import Registry
 from registre.store.blobs.local import LocalBlobStore
 from registre.store.sql.store import SqlStore
@@ -99,3 +101,26 @@ def test_sqlite_writers_of_other_processes_wait_for_their_turn(tmp_path: Path) -
     finally:
         release.set()
         other.join(30)
+
+
+def test_without_a_lock_file_writers_fall_back_to_sqlite_locking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory where the lock file cannot be created (read-only) still opens."""
+    import os
+
+    from registre.store.sql import engine
+
+    real_open = os.open
+
+    def refuse_lock_file(path: str, *args: object, **kwargs: object) -> int:
+        if str(path).endswith("-writers"):
+            raise PermissionError(13, "read-only", path)
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.os, "open", refuse_lock_file)
+    queue = engine.WriterQueue(str(tmp_path / "registre.db"))
+    with queue.turn(), queue.turn():
+        pass
+    queue.close()
+    assert not (tmp_path / "registre.db-writers").exists()

@@ -83,7 +83,10 @@ class WriterQueue:
         self._depth = 0
         self._fd: int | None = None
         if database and database != ":memory:" and _flock is not None:
-            self._fd = os.open(f"{database}-writers", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                self._fd = os.open(f"{database}-writers", os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:  # a read-only directory: SQLite's own locking alone, as before
+                self._fd = None
 
     @contextmanager
     def turn(self) -> Iterator[None]:
