@@ -507,7 +507,12 @@ class Tracking:
         ids = [check_experiment_id(e) for e in experiment_ids]
         wanted = list(datasets or [])
         with self.store.read() as conn:
-            models = q.logged_models(conn, q.logged_model_rows(conn, ids, ("active",)))
+            rows = q.logged_model_rows(conn, ids, ("active",))
+            if not tf.parse(filter) and not wanted and not order_by:
+                # Newest first, as listed: load only the page.
+                page = q.logged_models(conn, rows[offset : offset + limit + 1])
+                return _page(page, limit, offset)
+            models = q.logged_models(conn, rows)
         if wanted and not any(c.kind == "metric" for c in tf.parse(filter)):
             models = [m for m in models if any(d.matches(x) for x in m.metrics for d in wanted)]
         found = tf.select(models, filter, [], _model_value(wanted))

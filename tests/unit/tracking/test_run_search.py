@@ -64,3 +64,23 @@ def test_narrowed_search_equals_the_filter_over_every_run(
         if not (token := page.next_page_token):
             break
     assert paged == expected
+
+
+def test_logged_model_pages_without_a_filter_match_the_filtered_path(tracking: Tracking) -> None:
+    experiment = tracking.create_experiment("models")
+    for i in range(7):
+        tracking.create_logged_model(experiment, f"m{i}", params={"i": str(i)})
+
+    def pages(flt: str | None) -> list[list[str]]:
+        found, token = [], None
+        while True:
+            page = tracking.search_logged_models([experiment], flt, max_results=3, page_token=token)
+            found.append([m.id for m in page.items])
+            if not (token := page.next_page_token):
+                return found
+
+    listed = pages(None)
+    assert [len(p) for p in listed] == [3, 3, 1]
+    assert listed == pages("name LIKE 'm%'")
+    first = tracking.search_logged_models([experiment], max_results=1).items[0]
+    assert first.id == listed[0][0] and first.params == {"i": first.name[1:]}
