@@ -25,7 +25,7 @@ def _metric_columns(database_url: str) -> set[str]:
 
 def test_revision_0002_downgrades_and_upgrades_again(database_url: str) -> None:
     upgrade(database_url)
-    assert current_revision(database_url) == "0003"
+    assert current_revision(database_url) == "0004"
     command.downgrade(_config(database_url), "0001")
     engine = make_engine(database_url)
     try:
@@ -73,3 +73,20 @@ def test_revision_0003_adds_metric_datasets_and_keeps_existing_points(database_u
         engine.dispose()
     command.downgrade(_config(database_url), "0002")
     assert "dataset_name" not in _metric_columns(database_url)
+
+
+def test_revision_0004_indexes_versions_by_model_and_update_time(database_url: str) -> None:
+    def indexes() -> set[str]:
+        engine = make_engine(database_url)
+        try:
+            with engine.connect() as conn:
+                return {i["name"] for i in inspect(conn).get_indexes("model_versions")}
+        finally:
+            engine.dispose()
+
+    upgrade(database_url)
+    assert "ix_model_versions_model_updated" in indexes()
+    command.downgrade(_config(database_url), "0003")
+    assert "ix_model_versions_model_updated" not in indexes()
+    upgrade(database_url)
+    assert "ix_model_versions_model_updated" in indexes()

@@ -71,6 +71,8 @@ versions = Table(
     Index("ix_model_versions_stage", "stage", "model_id"),
     Index("ix_model_versions_run_id", "run_id"),
     Index("ix_model_versions_created_at", "created_at"),
+    # MLflow clients search a model's versions most recently updated first by default.
+    Index("ix_model_versions_model_updated", "model_id", "updated_at"),
 )
 
 version_tags = Table(
