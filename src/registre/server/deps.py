@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from registre.config import Settings
 from registre.service.registry import Registry
@@ -32,3 +34,12 @@ async def _registry(request: Request) -> Registry:
 
 
 RegistryDep = Annotated[Registry, Depends(_registry)]
+T = TypeVar("T")
+
+
+async def search(registry: Registry, call: Callable[..., T], *args: object) -> T:
+    """Run a search inline when reads are in-process work (SQLite: a thread would only add GIL
+    hand-offs), in the thread pool when they wait on a database server."""
+    if registry.local_reads:
+        return call(*args)
+    return await run_in_threadpool(call, *args)

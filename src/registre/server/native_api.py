@@ -1,11 +1,12 @@
 """The native REST API (``/api/v1``): each route parses, calls one Registry method, serialises.
 
 Most handlers are plain functions: FastAPI runs them in its thread pool, where blocking
-database calls belong (a write may wait for a lock; a search may scan). The point reads (get a
-model or a version, resolve a reference) are ``async`` and call the service inline: each is one
-or two indexed single-row queries, far cheaper than the two thread hops, and it keeps p99 low
-under load. Model names and versions arrive as path segments and are validated by
-the service, so a bad name is the same 400 here as in the SDK and the CLI.
+database calls belong (a write may wait for a lock). The point reads (get a model or a version,
+resolve a reference) are ``async`` and call the service inline: each is one or two indexed
+single-row queries, far cheaper than the two thread hops, and it keeps p99 low under load.
+Searches run inline too when the database is SQLite, in the thread pool otherwise
+(``deps.search``). Model names and versions arrive as path segments and are validated by the
+service, so a bad name is the same 400 here as in the SDK and the CLI.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.responses import Response
 
 from registre.domain.entities import FileEntry, Stage
 from registre.server import schemas as s
-from registre.server.deps import RegistryDep
+from registre.server.deps import RegistryDep, search
 from registre.server.responses import ERROR_RESPONSES, json_response, no_content
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -38,14 +39,14 @@ def create_model(body: s.CreateModelRequest, registry: RegistryDep) -> Response:
 
 
 @router.get("/models", response_model=s.ModelPage)
-def search_models(
+async def search_models(
     registry: RegistryDep,
     filter: Filter = None,
     order_by: OrderBy = None,
     max_results: int | None = None,
     page_token: str | None = None,
 ) -> Response:
-    page = registry.search_models(filter, order_by, max_results, page_token)
+    page = await search(registry, registry.search_models, filter, order_by, max_results, page_token)
     return json_response(page.to_dict("models"))
 
 
@@ -146,14 +147,16 @@ def log_metrics(
 
 
 @router.get("/versions", response_model=s.VersionPage)
-def search_versions(
+async def search_versions(
     registry: RegistryDep,
     filter: Filter = None,
     order_by: OrderBy = None,
     max_results: int | None = None,
     page_token: str | None = None,
 ) -> Response:
-    page = registry.search_versions(filter, order_by, max_results, page_token)
+    page = await search(
+        registry, registry.search_versions, filter, order_by, max_results, page_token
+    )
     return json_response(page.to_dict("versions"))
 
 
