@@ -252,6 +252,8 @@ class Client:
         """Download one file (``path``) or every file of a version under ``dest``; each file's
         sha256 is checked against the registry's record."""
         files = self.list_files(name, version)
+        if not files:
+            self.get_version(name, version).require_files()
         if path is not None:
             path = check_artifact_path(path)
             files = [f for f in files if f.path == path or f.path.startswith(path + "/")]

@@ -73,6 +73,8 @@ def test_a_version_registered_by_reference_says_so_when_loaded(
     client = Client.from_backend(registry)  # type: ignore[arg-type]
     with pytest.raises(NotFound, match="by reference to 's3://bucket/models/iris'"):
         client.load_model("models:/Iris/1")
+    with pytest.raises(NotFound, match="by reference"):
+        client.download("Iris", 1, "unused-target")
 
 
 def test_a_version_registered_with_a_model_id_is_noted_on_the_logged_model(
