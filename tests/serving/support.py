@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.fixtures import free_port, tail
+from tests.fixtures.server import wait_ok
 
 START_TIMEOUT = 60.0
 COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
@@ -128,14 +129,4 @@ def start_serve(
 
 
 def _wait_ready(server: ScoringServer) -> bool:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            return False
-        try:
-            if httpx.get(f"{server.url}/ping", timeout=2).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    return False
+    return wait_ok(server.process, f"{server.url}/ping", START_TIMEOUT)

@@ -334,7 +334,6 @@ class Client:
         from registre.packaging import load_model
 
         version = self.resolve_uri(uri)
-        version.require_files()
         has_subdir = any(f.path.startswith("model/") for f in version.files)
         base = Path(cache_dir) if cache_dir else _cache_root()
         target = base / _safe_dir(version.name) / str(version.version)

@@ -17,7 +17,7 @@ from registre.domain.entities import FileEntry, ModelVersion
 from registre.domain.errors import InvalidInput, NotFound
 from registre.domain.tracking import (
     ARTIFACT_SCHEME,
-    ArtifactEntry,
+    ArtifactRoot,
     check_artifact_key,
     check_run_id,
     model_artifact_root,
@@ -26,6 +26,7 @@ from registre.domain.tracking import (
     version_artifact_uri,
 )
 from registre.store.sql import source_reads as q
+from registre.store.sql import tracking_store as tq
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -66,12 +67,12 @@ class TrackingSources:
             return ResolvedSource(list(version.files), version.run_id, version=version)
         if source.startswith("runs:/"):
             run_id, _, path = source[len("runs:/") :].partition("/")
-            run = q.run_row(conn, check_run_id(run_id))
+            run = tq.run_row(conn, check_run_id(run_id))
             path = check_artifact_key(path, allow_root=True)
             if run is None:  # a reference to a run this server does not hold (yet)
                 return ResolvedSource([], run_id, run_exists=False)
             root = run_artifact_root(str(run.experiment_id), run.id)
-            files = _files(q.entries(conn, root, path), path)
+            files = _files(conn, root, path)
             if not files:
                 # MLflow 3 keeps a run's model as a logged model named after the path.
                 output = q.run_output(conn, run.id, path)
@@ -88,15 +89,14 @@ class TrackingSources:
             if root.kind == "proxy":  # the proxy's own namespace, outside any run or model
                 if not location.path:
                     raise InvalidInput(f"{source!r} names the whole artifact store, not a model")
-                files = _files(q.entries(conn, root, location.path), location.path)
+                files = _files(conn, root, location.path)
                 return ResolvedSource(files, None)
             if root.kind == "model":
                 return self._logged_model(conn, root.id, location.path)
-            run = q.run_row(conn, root.id)
+            run = tq.run_row(conn, root.id)
             if run is None:
                 raise NotFound(f"run {root.id!r} does not exist")
-            return ResolvedSource(_files(q.entries(conn, root, location.path), location.path),
-                                  run.id)  # fmt: skip
+            return ResolvedSource(_files(conn, root, location.path), run.id)
         if _object_store_uri(source):
             return ResolvedSource([], None)  # recorded, never read by the server
         raise InvalidInput(
@@ -107,11 +107,11 @@ class TrackingSources:
         )
 
     def _logged_model(self, conn: Connection, model_id: str, path: str) -> ResolvedSource:
-        row = q.logged_model_row(conn, model_id)
+        row = tq.logged_model_row(conn, model_id)
         if row is None:
             raise NotFound(f"logged model {model_id!r} does not exist")
         root = model_artifact_root(str(row.experiment_id), row.id)
-        files = _files(q.entries(conn, root, path), path)
+        files = _files(conn, root, path)
         # A file or folder inside a logged model is just files; the whole model brings its
         # metrics and params.
         return ResolvedSource(files, row.source_run_id, None if path else row.id)
@@ -139,7 +139,7 @@ class TrackingSources:
                 if run_id:
                     run_id = check_run_id(run_id)
                     known = resolved.run_verified and run_id == resolved.run_id
-                    if known or (resolved.run_exists and q.run_row(conn, run_id) is not None):
+                    if known or (resolved.run_exists and tq.run_row(conn, run_id) is not None):
                         metrics, params = q.run_values(conn, run_id)
                 if resolved.model_id:
                     # The run's latest values win: a logged model only holds those of its step.
@@ -174,12 +174,13 @@ class TrackingSources:
         return version_artifact_uri(version.name, version.version)
 
 
-def _files(entries: list[ArtifactEntry], path: str) -> list[FileEntry]:
-    """Index entries under ``path`` as a version's files (relative to ``path``)."""
+def _files(conn: Connection, root: ArtifactRoot, path: str) -> list[FileEntry]:
+    """The index entries at or under ``path`` of ``root`` as a version's files (relative to
+    ``path``)."""
     prefix = f"{path}/" if path else ""
     return [
         FileEntry(e.path[len(prefix) :], e.digest, e.size)
-        for e in entries
+        for e in tq.artifacts_under(conn, root, path)
         if e.path.startswith(prefix)  # the source names a directory, not a single file
     ]
 

@@ -79,7 +79,6 @@ def load_registered(
     client: Any, version: ModelVersion, uri: str, cache_dir: Path, *, trust_pickle: bool = False
 ) -> ServedVersion:
     """Download a registered version (each file's digest checked), load it and check it."""
-    version.require_files()
     has_subdir = any(f.path.startswith("model/") for f in version.files)
     target = cache_dir / f"{_slug(version.name)}-v{version.version}-{uuid.uuid4().hex[:8]}"
     try:

@@ -1,8 +1,9 @@
-"""The reads behind registering a model version from a tracked source (a run, a logged model).
-
-Registration is a hot path (every ``log_model(..., registered_model_name=...)``), so these
-are statements built once with bind parameters, selecting only the columns used, all run on
-the caller's one connection.
+"""The reads behind registering a model version from a tracked source (a run, a logged model)
+that nothing else needs: the logged model a run produced under a name, and the values a
+version snapshots. Registration is a hot path (every ``log_model(...,
+registered_model_name=...)``): statements built once with bind parameters, selecting only
+the columns used, run on the caller's one connection (rows and artifact entries come from
+``tracking_store``).
 """
 
 from __future__ import annotations
@@ -10,32 +11,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, literal, or_, select
+from sqlalchemy import Connection, bindparam, func, literal, select
 
-from registre.domain.tracking import ArtifactEntry, ArtifactRoot
 from registre.store.sql import tracking_tables as tt
 
-_R = tt.runs.c
 _L = tt.logged_models.c
-_A = tt.artifacts.c
 _O = tt.run_outputs.c
 _M = tt.run_metrics.c
 _LM = tt.run_latest_metrics.c
 
-_RUN = select(_R.id, _R.experiment_id).where(_R.id == bindparam("id"))
-_LOGGED_MODEL = select(_L.id, _L.experiment_id, _L.source_run_id).where(_L.id == bindparam("id"))
-_ENTRIES = (
-    select(_A.path, _A.digest, _A.size)
-    .where(_A.root_kind == bindparam("kind"), _A.root_id == bindparam("root"))
-    .order_by(_A.path)
-)
-# Prefix match without LIKE, so '%' and '_' in paths are literal.
-_ENTRIES_UNDER = _ENTRIES.where(
-    or_(
-        _A.path == bindparam("path"),
-        func.substr(_A.path, 1, bindparam("prefix_length")) == bindparam("prefix"),
-    )
-)
 # The active logged models a run produced under a name, with the step it reported them at.
 _RUN_OUTPUTS = (
     select(_L.id, _L.created_at, func.coalesce(_O.step, literal(-1)).label("step"))
@@ -59,30 +43,6 @@ _MODEL_METRICS = (
     .where(_M.model_id == bindparam("id"))
     .order_by(_M.step, _M.timestamp, _M.id)
 )
-
-
-def run_row(conn: Connection, run_id: str) -> Any:
-    """(id, experiment_id) of a run, or None."""
-    return conn.execute(_RUN, {"id": run_id}).first()
-
-
-def logged_model_row(conn: Connection, model_id: str) -> Any:
-    """(id, experiment_id, source_run_id) of a logged model, or None."""
-    return conn.execute(_LOGGED_MODEL, {"id": model_id}).first()
-
-
-def entries(conn: Connection, root: ArtifactRoot, path: str) -> list[ArtifactEntry]:
-    """Artifact entries at ``path`` or below it ("" = the whole root), ordered by path."""
-    if not path:
-        rows = conn.execute(_ENTRIES, {"kind": root.kind, "root": root.id})
-    else:
-        prefix = f"{path}/"
-        rows = conn.execute(
-            _ENTRIES_UNDER,
-            {"kind": root.kind, "root": root.id, "path": path, "prefix": prefix,
-             "prefix_length": len(prefix)},
-        )  # fmt: skip
-    return [ArtifactEntry(p, d, s) for p, d, s in rows]
 
 
 def run_output(conn: Connection, run_id: str, name: str) -> str | None:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 
 from registre.domain.tracking import (
@@ -32,6 +32,22 @@ _E = tt.experiments.c
 _R = tt.runs.c
 _L = tt.logged_models.c
 _A = tt.artifacts.c
+
+# Hot reads (every registration from a run or logged model), built once with bind parameters.
+_RUN = select(tt.runs).where(_R.id == bindparam("id"))
+_LOGGED_MODEL = select(tt.logged_models).where(_L.id == bindparam("id"))
+_ENTRIES = (
+    select(_A.path, _A.digest, _A.size)
+    .where(_A.root_kind == bindparam("kind"), _A.root_id == bindparam("root"))
+    .order_by(_A.path)
+)
+# Prefix match without LIKE, so '%' and '_' in paths are literal.
+_ENTRIES_UNDER = _ENTRIES.where(
+    or_(
+        _A.path == bindparam("path"),
+        func.substr(_A.path, 1, bindparam("prefix_length")) == bindparam("prefix"),
+    )
+)
 
 
 def keyed_values(
@@ -129,10 +145,10 @@ def insert_run(conn: Connection, **values: Any) -> None:
 def run_row(conn: Connection, run_id: str, *, lock: bool = False) -> Any:
     """The run's row; with ``lock`` (PostgreSQL) concurrent writers to one run take turns, so
     params and latest metrics are read and written consistently. SQLite writers always do."""
-    query = select(tt.runs).where(_R.id == run_id)
+    query = _RUN
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    return conn.execute(query).first()
+    return conn.execute(query, {"id": run_id}).first()
 
 
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
@@ -312,10 +328,10 @@ def insert_logged_model(conn: Connection, **values: Any) -> None:
 
 def logged_model_row(conn: Connection, model_id: str, *, lock: bool = False) -> Any:
     """The logged model's row; with ``lock`` (PostgreSQL) writers of its tags take turns."""
-    query = select(tt.logged_models).where(_L.id == model_id)
+    query = _LOGGED_MODEL
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    return conn.execute(query).first()
+    return conn.execute(query, {"id": model_id}).first()
 
 
 def update_logged_model(conn: Connection, model_id: str, **values: Any) -> None:
@@ -372,16 +388,6 @@ def logged_model_rows(
     return list(conn.execute(query.order_by(_L.created_at.desc(), _L.id.asc())).all())
 
 
-def run_logged_model_ids(conn: Connection, run_id: str, name: str) -> list[tuple[str, int]]:
-    """(id, created_at) of the active logged models ``run_id`` produced under ``name``."""
-    rows = conn.execute(
-        select(_L.id, _L.created_at).where(
-            _L.source_run_id == run_id, _L.name == name, _L.lifecycle_stage == "active"
-        )
-    )
-    return [(r.id, r.created_at) for r in rows]
-
-
 # ---- artifacts ----------------------------------------------------------------------------
 def _root(root: ArtifactRoot) -> Any:
     return and_(_A.root_kind == root.kind, _A.root_id == root.id)
@@ -412,8 +418,16 @@ def _under(path: str) -> Any:
 
 def artifacts_under(conn: Connection, root: ArtifactRoot, path: str) -> list[ArtifactEntry]:
     """Entries at ``path`` or below it ("" = the whole root), ordered by path."""
-    rows = conn.execute(select(tt.artifacts).where(_root(root), _under(path)).order_by(_A.path))
-    return [ArtifactEntry(r.path, r.digest, r.size) for r in rows]
+    if not path:
+        rows = conn.execute(_ENTRIES, {"kind": root.kind, "root": root.id})
+    else:
+        prefix = f"{path}/"
+        rows = conn.execute(
+            _ENTRIES_UNDER,
+            {"kind": root.kind, "root": root.id, "path": path, "prefix": prefix,
+             "prefix_length": len(prefix)},
+        )  # fmt: skip
+    return [ArtifactEntry(p, d, size) for p, d, size in rows]
 
 
 def delete_artifacts(conn: Connection, root: ArtifactRoot, path: str) -> int:
