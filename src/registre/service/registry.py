@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 from registre.domain import names
 from registre.domain.entities import (
@@ -21,16 +22,44 @@ from registre.domain.entities import (
 from registre.domain.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from registre.domain.filters import Compare, Field, parse_filter, parse_order_by
 from registre.service.context import current_actor
+from registre.service.group_commit import GroupCommit
 from registre.service.paging import check_max_results, decode_token, encode_token
 from registre.service.uris import ModelRef, parse_model_uri, parse_ref
 from registre.store.blobs.base import BlobStore, StoredBlob
 from registre.store.sql import tables as t
-from registre.store.sql.store import SqlStore, WriteTx
+from registre.store.sql.store import NewEvent, NewVersion, SqlStore, WriteTx
 
 ARCHIVABLE_TARGETS = (Stage.STAGING, Stage.PRODUCTION)
 # What other systems may write into a model's history (they change nothing else).
 EXTERNAL_ACTIONS = frozenset({"serving_check_failed", "serving_swapped", "deployed", "note"})
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDraft:
+    """A checked registration waiting to be written (see ``Registry.draft_version``)."""
+
+    name: str
+    new: NewVersion
+    requested: int | None  # an exact version number, or None for the next one
+    create_model: bool
+
+    def written(self, number: int) -> ModelVersion:
+        """The version as a read would return it once written (no alias or stage yet)."""
+        n = self.new
+        return ModelVersion(
+            self.name, number, Stage.NONE, _STATUSES[n.status], n.description, n.source,
+            n.run_id, n.created_by, n.now, n.now, n.tags, [], n.metrics, n.params, list(n.files),
+        )  # fmt: skip
+
+
+_STATUSES = {s.value: s for s in VersionStatus}
+
+
+def _registered(name: str, new: NewVersion) -> NewEvent:
+    after = {"stage": Stage.NONE.value, "files": len(new.files), "source": new.source}
+    actor = new.created_by or ""
+    return NewEvent(new.now, actor, "register_version", name, new.version, None, after)
 
 
 class Registry:
@@ -44,6 +73,7 @@ class Registry:
     def __init__(self, store: SqlStore, blobs: BlobStore) -> None:
         self.store = store
         self.blobs = blobs
+        self._registrations: GroupCommit[VersionDraft, int] = GroupCommit(self._register_batch)
 
     @classmethod
     def open(cls, database_url: str, artifact_root: str, *, migrate: bool = True) -> Registry:
@@ -53,6 +83,7 @@ class Registry:
         return cls(SqlStore(database_url, migrate=migrate), open_blob_store(artifact_root))
 
     def close(self) -> None:
+        self._registrations.close()
         self.store.close()
 
     @property
@@ -224,57 +255,108 @@ class Registry:
         (for imports that keep another registry's numbering) asks for that exact number: it
         is granted only if no version at or above it was ever allocated, else Conflict.
         """
+        draft = self.draft_version(
+            name, files, source=source, run_id=run_id, metrics=metrics, params=params,
+            tags=tags, description=description, create_model=create_model, status=status,
+            number=number,
+        )  # fmt: skip
+        return self.commit_version(draft)
+
+    def draft_version(
+        self,
+        name: str,
+        files: Iterable[FileEntry] = (),
+        *,
+        source: str = "",
+        run_id: str | None = None,
+        metrics: Mapping[str, float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str = "",
+        create_model: bool = True,
+        status: VersionStatus = VersionStatus.READY,
+        number: int | None = None,
+        files_stored: bool = False,
+    ) -> VersionDraft:
+        """A checked registration, not written yet (``commit_version`` writes it).
+        ``files_stored``: the entries come from the artifact index, whose blobs were stored
+        before their entries were written, so they are not looked up again."""
         requested = None if number is None else names.check_version(number)
         names.check_model_name(name)
         description = names.check_description(description)
-        entries = self._check_files(files)
-        clean_metrics = _check_metrics(metrics)
-        clean_params = _check_params(params)
-        clean_tags = _check_tags(tags)
-        actor = current_actor()
-        now = now_ms()
-        with self.store.write() as tx:
-            allocated = tx.allocate_version_of(name, now) if requested is None else None
-            if allocated is not None:
-                model_id, number = allocated
-            else:
-                model_id = self._model_for_version(tx, name, now, actor, create_model)
-                if requested is None:
-                    number = tx.allocate_version(model_id, now)
-                elif tx.claim_version(model_id, requested, now) is None:
-                    raise Conflict(
-                        f"model {name!r} already allocated version numbers up to or past "
-                        f"{requested}"
-                    )
-                else:
-                    number = requested
-            tx.insert_version(
-                model_id,
-                number,
-                status=status.value,
-                description=description,
-                source=source,
-                run_id=run_id,
-                created_by=actor,
-                now=now,
-                files=entries,
-                metrics=clean_metrics,
-                params=clean_params,
-                tags=clean_tags,
-            )
-            tx.add_event(
-                at=now,
-                actor=actor,
-                action="register_version",
-                model=name,
-                version=number,
-                after={"stage": Stage.NONE.value, "files": len(entries), "source": source},
-            )
-        # What was just written, as a read would return it (no alias or stage yet).
-        return ModelVersion(
-            name, number, Stage.NONE, status, description, source, run_id, actor, now, now,
-            clean_tags, [], clean_metrics, clean_params, sorted(entries, key=lambda f: f.path),
+        entries = self._check_files(files, look_up=not files_stored)
+        entries.sort(key=lambda f: f.path)
+        new = NewVersion(
+            0, 0, status.value, description, source, run_id, current_actor(), now_ms(),
+            tuple(entries), _check_metrics(metrics), _check_params(params), _check_tags(tags),
         )  # fmt: skip
+        return VersionDraft(name, new, requested, create_model)
+
+    def commit_version(self, draft: VersionDraft) -> ModelVersion:
+        """Write a drafted version; concurrent commits share one transaction."""
+        return draft.written(self._registrations.submit(draft))
+
+    async def commit_version_async(self, draft: VersionDraft) -> ModelVersion:
+        """``commit_version`` for an event loop: waits for the write without a thread."""
+        return draft.written(await self._registrations.submit_async(draft))
+
+    def _register_batch(self, batch: Sequence[VersionDraft]) -> list[int | Exception]:
+        """Write drafts: those taking the next number of an existing model together (one
+        allocation per model name, one insert per table), the others (an exact number, a
+        model to create) one by one. If the shared transaction fails, each of its drafts is
+        written alone, so each gets its own outcome."""
+        outcomes: list[int | Exception | None] = [None] * len(batch)
+        by_name: dict[str, list[int]] = {}
+        for i, draft in enumerate(batch):
+            if draft.requested is None:
+                by_name.setdefault(draft.name, []).append(i)
+        if by_name:
+            shared: list[int] = []
+            try:
+                with self.store.write() as tx:
+                    rows, events = [], []
+                    for name, positions in by_name.items():
+                        now = max(batch[i].new.now for i in positions)
+                        allocated = tx.allocate_versions_of(name, len(positions), now)
+                        if allocated is None:  # no such model: created (or refused) alone
+                            continue
+                        model_id, first = allocated
+                        for number, i in enumerate(positions, start=first):
+                            new = replace(batch[i].new, model_id=model_id, version=number)
+                            rows.append(new)
+                            events.append(_registered(name, new))
+                            outcomes[i] = number
+                            shared.append(i)
+                    tx.insert_versions(rows)
+                    tx.add_events(events)
+            except Exception as exc:
+                for i in shared:
+                    outcomes[i] = exc if len(shared) == 1 else None
+        for i, draft in enumerate(batch):
+            if outcomes[i] is None:
+                try:
+                    outcomes[i] = self._register_alone(draft)
+                except Exception as exc:
+                    outcomes[i] = exc
+        return cast("list[int | Exception]", outcomes)
+
+    def _register_alone(self, draft: VersionDraft) -> int:
+        new, name, requested = draft.new, draft.name, draft.requested
+        with self.store.write() as tx:
+            actor = new.created_by or ""
+            model_id = self._model_for_version(tx, name, new.now, actor, draft.create_model)
+            if requested is None:
+                number = tx.allocate_version(model_id, new.now)
+            elif tx.claim_version(model_id, requested, new.now) is None:
+                raise Conflict(
+                    f"model {name!r} already allocated version numbers up to or past {requested}"
+                )
+            else:
+                number = requested
+            new = replace(new, model_id=model_id, version=number)
+            tx.insert_versions([new])
+            tx.add_events([_registered(name, new)])
+        return number
 
     def _model_for_version(self, tx: WriteTx, name: str, now: int, actor: str, create: bool) -> int:
         row = tx.model_row(name)
@@ -304,12 +386,15 @@ class Registry:
         tx.add_event(at=now, actor=actor, action="create_model", model=name, after={})
         return model_id
 
-    def _check_files(self, files: Iterable[FileEntry]) -> list[FileEntry]:
+    def _check_files(self, files: Iterable[FileEntry], look_up: bool = True) -> list[FileEntry]:
         entries: dict[str, FileEntry] = {}
         for entry in files:
             path = names.check_artifact_path(entry.path)
             if path in entries:
                 raise InvalidInput(f"file {path!r} is listed twice")
+            if not look_up and entry.size is not None:
+                entries[path] = FileEntry(path, entry.digest, entry.size)
+                continue
             try:
                 size = self.blobs.size(entry.digest)
             except NotFound:

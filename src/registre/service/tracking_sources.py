@@ -7,11 +7,14 @@ version holds exactly the files the source held at registration time.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+from anyio import to_thread
 
 from registre.domain.entities import FileEntry, ModelVersion
 from registre.domain.errors import InvalidInput, NotFound
@@ -31,6 +34,7 @@ from registre.store.sql import tracking_store as tq
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from registre.service.registry import VersionDraft
     from registre.service.tracking import Tracking
 
 _LOGGED_MODEL_URI = re.compile(r"^models:/(m-[0-9a-f]{32})/?$")
@@ -130,6 +134,50 @@ class TrackingSources:
         metrics and params of its run (and of its logged model). A ``model_id`` (the logged
         model the client says the version comes from) gets the version noted on it, in its
         ``mlflow.modelVersions`` tag, as MLflow does."""
+        draft = self.draft(name, source, run_id=run_id, tags=tags, description=description,
+                           model_id=model_id)  # fmt: skip
+        version = self.registry.commit_version(draft)
+        if model_id:
+            self.tracking.record_model_version(model_id, name, version.version)
+        return version
+
+    async def register_async(
+        self,
+        name: str,
+        source: str,
+        *,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str = "",
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        """``register`` for an event loop. The reads run in place when they are CPU work in
+        this process (SQLite), in a worker thread when they wait on a database server; the
+        write joins the group commit without holding a thread."""
+        draft_it = functools.partial(self.draft, name, source, run_id=run_id, tags=tags,
+                                     description=description, model_id=model_id)  # fmt: skip
+        if self.store.local_reads:
+            draft = draft_it()
+        else:
+            draft = await to_thread.run_sync(draft_it)
+        version = await self.registry.commit_version_async(draft)
+        if model_id:
+            await to_thread.run_sync(
+                self.tracking.record_model_version, model_id, name, version.version
+            )
+        return version
+
+    def draft(
+        self,
+        name: str,
+        source: str,
+        *,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str = "",
+        model_id: str | None = None,
+    ) -> VersionDraft:
+        """The checked registration of ``source`` as the next version of ``name``."""
         try:
             with self.store.read() as conn:
                 resolved = self.resolve(conn, source)
@@ -152,18 +200,16 @@ class TrackingSources:
         except (InvalidInput, NotFound):
             self.registry.get_model(name)  # MLflow semantics: a missing model is reported first
             raise
-        # A source that holds no files here (a run without them yet, an object-store URI) is
-        # registered by reference, as MLflow does: the version has no files of its own and
-        # downloads follow the source.
         if model_id:
             self.tracking.get_logged_model(model_id)  # it must exist before anything is written
-        version = self.registry.register_version(
+        # A source that holds no files here (a run without them yet, an object-store URI) is
+        # registered by reference, as MLflow does: the version has no files of its own and
+        # downloads follow the source. Files from the artifact index (or from a registered
+        # version) are known to be stored.
+        return self.registry.draft_version(
             name, resolved.files, source=source, run_id=run_id, metrics=metrics, params=params,
-            tags=tags, description=description, create_model=False,
+            tags=tags, description=description, create_model=False, files_stored=True,
         )  # fmt: skip
-        if model_id:
-            self.tracking.record_model_version(model_id, name, version.version)
-        return version
 
     def download_uri(self, version: ModelVersion) -> str:
         """Where an MLflow client downloads ``version``'s files through the artifact proxy: the

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -357,3 +359,60 @@ def test_other_systems_record_observations_in_the_history_only(
         registry.record_event("Obs", 1, "transition_stage", {})
     with pytest.raises(NotFound):
         registry.record_event("Obs", 9, "note", {})
+
+
+# ---- group commit of registrations -------------------------------------------------------
+def test_concurrent_registrations_in_one_process_keep_their_own_content(
+    registry: Registry, upload: Callable[..., FileEntry]
+) -> None:
+    """Threads registering at once share transactions; every version still gets its own
+    number, files, metrics, params, tags and history event."""
+    registry.create_model("A")
+    registry.create_model("B")
+    files = {i: upload("model.bin", f"model {i}".encode()) for i in range(40)}
+    barrier = threading.Barrier(8)
+
+    def work(worker: int) -> list[tuple[str, int, int]]:
+        barrier.wait()
+        done = []
+        for i in range(worker, 40, 8):
+            name = "A" if i % 2 else "B"
+            v = registry.register_version(
+                name, [files[i]], metrics={"i": i}, params={"i": str(i)}, tags={"i": str(i)}
+            )
+            done.append((name, v.version, i))
+        return done
+
+    with ThreadPoolExecutor(8) as pool:
+        results = [r for chunk in pool.map(work, range(8)) for r in chunk]
+    for name in ("A", "B"):
+        assert sorted(n for m, n, _ in results if m == name) == list(range(1, 21))
+    for name, number, i in results:
+        stored = registry.get_version(name, number)
+        assert stored.metrics == {"i": i} and stored.params == {"i": str(i)}
+        assert stored.tags == {"i": str(i)} and stored.files == [files[i]]
+    for name in ("A", "B"):
+        registered = [e.version for e in registry.history(name).items
+                      if e.action == "register_version"]  # fmt: skip
+        assert sorted(registered) == list(range(1, 21))
+
+
+def test_a_batch_gives_each_registration_its_own_outcome(
+    registry: Registry, upload: Callable[..., FileEntry]
+) -> None:
+    """Drafts written together: a missing model or a taken number fails alone."""
+    registry.create_model("Here")
+    f = upload("m.bin", b"x")
+    drafts = [
+        registry.draft_version("Here", [f]),
+        registry.draft_version("Missing", [f], create_model=False),
+        registry.draft_version("Here", [f], metrics={"m": 1.0}),
+        registry.draft_version("New", [f]),  # created on the way
+        registry.draft_version("Here", [f], number=1),  # taken by the first one
+    ]
+    outcomes = registry._register_batch(drafts)
+    assert outcomes[0] == 1 and outcomes[2] == 2 and outcomes[3] == 1
+    assert isinstance(outcomes[1], NotFound)
+    assert isinstance(outcomes[4], Conflict)
+    assert registry.get_version("Here", 2).metrics == {"m": 1.0}
+    assert [v.version for v in registry.list_versions("Here")] == [1, 2]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 from registre.domain.entities import Stage
 from registre.domain.errors import AlreadyExists, InvalidInput, NotFound
@@ -99,9 +102,9 @@ def delete_alias(call: Call) -> Message:
 
 
 # ---- model versions -------------------------------------------------------------------------
-def create_version(call: Call) -> Message:
+async def create_version(call: Call) -> Message:
     p = call.params
-    version = call.tracking.sources.register(
+    version = await call.tracking.sources.register_async(
         _name(call), p.string("source", required=True), run_id=p.string("run_id") or None,
         tags=p.key_values("tags"), description=p.string("description"),
         model_id=p.string("model_id") or None,
@@ -202,34 +205,47 @@ def _worded(handler: Any, subject: str) -> Any:
     """``handler`` with the official server's wording for missing or duplicate models and
     versions (clients and tests match on it): "Registered Model with name=X not found",
     "Registered Model (name=X) already exists.", "Model Version (name=X, version=N) not found"."""
+    if inspect.iscoroutinefunction(handler):
+
+        @functools.wraps(handler)
+        async def wrapped_async(call: Call) -> Message:
+            try:
+                result: Message = await handler(call)
+                return result
+            except (NotFound, AlreadyExists) as exc:
+                raise await run_in_threadpool(_mlflow_wording, exc, call, subject) from None
+
+        return wrapped_async
 
     @functools.wraps(handler)
     def wrapped(call: Call) -> Message:
         try:
             result: Message = handler(call)
             return result
-        except NotFound:
-            name = call.params.raw("name")
-            if not isinstance(name, str):
-                raise
-            version = call.params.raw("version")
-            if subject == "version" and version not in (None, ""):
-                raise MlflowError(
-                    "RESOURCE_DOES_NOT_EXIST",
-                    f"Model Version (name={name}, version={version}) not found",
-                ) from None
-            if subject == "alias" or _model_exists(call, name):
-                raise
-            raise MlflowError(
-                "RESOURCE_DOES_NOT_EXIST", f"Registered Model with name={name} not found"
-            ) from None
-        except AlreadyExists:
-            name = call.params.raw("new_name") or call.params.raw("name")
-            raise MlflowError(
-                "RESOURCE_ALREADY_EXISTS", f"Registered Model (name={name}) already exists."
-            ) from None
+        except (NotFound, AlreadyExists) as exc:
+            raise _mlflow_wording(exc, call, subject) from None
 
     return wrapped
+
+
+def _mlflow_wording(exc: NotFound | AlreadyExists, call: Call, subject: str) -> Exception:
+    """The error to send for ``exc``: in the official server's words where it has some."""
+    if isinstance(exc, AlreadyExists):
+        name = call.params.raw("new_name") or call.params.raw("name")
+        return MlflowError(
+            "RESOURCE_ALREADY_EXISTS", f"Registered Model (name={name}) already exists."
+        )
+    name = call.params.raw("name")
+    if not isinstance(name, str):
+        return exc
+    version = call.params.raw("version")
+    if subject == "version" and version not in (None, ""):
+        return MlflowError(
+            "RESOURCE_DOES_NOT_EXIST", f"Model Version (name={name}, version={version}) not found"
+        )
+    if subject == "alias" or _model_exists(call, name):
+        return exc
+    return MlflowError("RESOURCE_DOES_NOT_EXIST", f"Registered Model with name={name} not found")
 
 
 def _model_exists(call: Call, name: str) -> bool:

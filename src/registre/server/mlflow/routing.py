@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -37,7 +38,7 @@ _fallback_executor: Executor | None = None
 class Endpoint:
     method: str
     path: str  # below the prefix, Starlette syntax: "/logged-models/{model_id}"
-    handler: Callable[[Call], Any]
+    handler: Callable[[Call], Any]  # a coroutine function runs on the loop and offloads itself
     body: Literal["json", "stream"] = "json"  # "stream": the handler reads the body itself
     # Point reads (one or two indexed single-row queries) run on the event loop: cheaper than
     # two thread hops, and steadier p99 under load. "local": searches, inline when the
@@ -128,6 +129,8 @@ def _executor(request: Request) -> Executor:
 def _dispatcher(
     by_method: dict[str, Endpoint], services: Services
 ) -> Callable[[Request], Awaitable[Response]]:
+    coroutines = {m for m, e in by_method.items() if inspect.iscoroutinefunction(e.handler)}
+
     async def dispatch(request: Request) -> Response:
         endpoint = by_method.get(request.method)
         try:
@@ -149,7 +152,9 @@ def _dispatcher(
             if endpoint.body == "stream":
                 response: Response = await endpoint.handler(call)
                 return response
-            if endpoint.inline is True or (endpoint.inline == "local" and registry.local_reads):
+            if endpoint.method in coroutines:  # the handler decides where its work runs
+                result = await endpoint.handler(call)
+            elif endpoint.inline is True or (endpoint.inline == "local" and registry.local_reads):
                 result = endpoint.handler(call)
             else:
                 result = await run_in_threadpool(endpoint.handler, call)

@@ -10,6 +10,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -64,12 +65,13 @@ _VERSION_COLUMNS = (
     _V.doc,
     _V.model_id,
 )
-_INSERT_VERSION = insert(t.versions).returning(_V.id)
+_INSERT_VERSIONS = insert(t.versions).returning(_V.id, sort_by_parameter_order=True)
 _INSERT_EVENT = insert(t.events).returning(t.events.c.id)
+_INSERT_EVENTS = insert(t.events)
 _ALLOCATE_BY_NAME = (
     update(t.models)
     .where(t.models.c.name == bindparam("model_name"))
-    .values(last_version=t.models.c.last_version + 1, updated_at=bindparam("now"))
+    .values(last_version=t.models.c.last_version + bindparam("count"), updated_at=bindparam("now"))
     .returning(t.models.c.id, t.models.c.last_version)
 )
 _STAGES = {s.value: s for s in Stage}
@@ -311,6 +313,36 @@ class SqlStore:
         return set(conn.execute(select(t.version_files.c.digest).distinct()).scalars())
 
 
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """A version to insert: its row, and the files, metrics, params and tags it comes with
+    (``files`` sorted by path)."""
+
+    model_id: int
+    version: int
+    status: str
+    description: str
+    source: str
+    run_id: str | None
+    created_by: str | None
+    now: int
+    files: tuple[FileEntry, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    at: int
+    actor: str
+    action: str
+    model: str
+    version: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
 class WriteTx:
     """Mutation primitives inside one transaction (see SqlStore.write)."""
 
@@ -424,11 +456,14 @@ class WriteTx:
             .returning(t.models.c.last_version)
         ).scalar_one()
 
-    def allocate_version_of(self, name: str, now: int) -> tuple[int, int] | None:
-        """(model id, next version number) of the model called ``name``, in one statement
-        (the hot path of registration); None if there is no such model."""
-        row = self.conn.execute(_ALLOCATE_BY_NAME, {"model_name": name, "now": now}).first()
-        return None if row is None else (row[0], row[1])
+    def allocate_versions_of(self, name: str, count: int, now: int) -> tuple[int, int] | None:
+        """(model id, first of ``count`` consecutive new version numbers) of the model called
+        ``name``, in one statement (the hot path of registration); None if there is no such
+        model."""
+        row = self.conn.execute(
+            _ALLOCATE_BY_NAME, {"model_name": name, "count": count, "now": now}
+        ).first()
+        return None if row is None else (row[0], row[1] - count + 1)
 
     def claim_version(self, model_id: int, number: int, now: int) -> int | None:
         """Take ``number`` if no version at or above it was ever allocated; the numbers
@@ -440,58 +475,60 @@ class WriteTx:
             .returning(t.models.c.last_version)
         ).scalar()
 
-    def insert_version(
-        self,
-        model_id: int,
-        version: int,
-        *,
-        status: str,
-        description: str,
-        source: str,
-        run_id: str | None,
-        created_by: str | None,
-        now: int,
-        files: Iterable[FileEntry] = (),
-        metrics: dict[str, float] | None = None,
-        params: dict[str, str] | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> int:
-        files = sorted(files, key=lambda f: f.path)
-        doc = {
-            "tags": dict(tags or {}),
-            "metrics": dict(metrics or {}),
-            "params": dict(params or {}),
-            "aliases": [],
-            "files": [[f.path, f.digest, f.size] for f in files],
-        }
-        vid = self.conn.execute(
-            _INSERT_VERSION,
-            {
-                "model_id": model_id,
-                "version": version,
-                "stage": Stage.NONE.value,
-                "status": status,
-                "description": description,
-                "source": source,
-                "run_id": run_id,
-                "created_by": created_by,
-                "created_at": now,
-                "updated_at": now,
-                "doc": orjson.dumps(doc).decode(),
-            },
-        ).scalar_one()
-        self._insert_files(vid, files)
-        for table, values in (
-            (t.version_metrics, metrics),
-            (t.version_params, params),
-            (t.version_tags, tags),
+    def insert_versions(self, versions: Sequence[NewVersion]) -> list[int]:
+        """Insert versions with their files, metrics, params and tags: one statement per
+        table however many versions (a group commit writes several). Returns their ids."""
+        if not versions:
+            return []
+        rows, docs = [], []
+        for v in versions:
+            doc = {
+                "tags": v.tags,
+                "metrics": v.metrics,
+                "params": v.params,
+                "aliases": [],
+                "files": [[f.path, f.digest, f.size] for f in v.files],
+            }
+            rows.append(
+                {
+                    "model_id": v.model_id,
+                    "version": v.version,
+                    "stage": Stage.NONE.value,
+                    "status": v.status,
+                    "description": v.description,
+                    "source": v.source,
+                    "run_id": v.run_id,
+                    "created_by": v.created_by,
+                    "created_at": v.now,
+                    "updated_at": v.now,
+                    "doc": orjson.dumps(doc).decode(),
+                }
+            )
+            docs.append(doc)
+        if len(rows) == 1:
+            ids = [self.conn.execute(_INSERT_VERSIONS, rows[0]).scalar_one()]
+        else:
+            ids = list(self.conn.execute(_INSERT_VERSIONS, rows).scalars())
+        files = [
+            {"version_id": vid, "path": f.path, "digest": f.digest, "size": f.size}
+            for vid, v in zip(ids, versions, strict=True)
+            for f in v.files
+        ]
+        if files:
+            self.conn.execute(insert(t.version_files), files)
+        for table, attr in (
+            (t.version_metrics, "metrics"),
+            (t.version_params, "params"),
+            (t.version_tags, "tags"),
         ):
+            values = [
+                {"version_id": vid, "key": k, "value": value}
+                for vid, v in zip(ids, versions, strict=True)
+                for k, value in getattr(v, attr).items()
+            ]
             if values:
-                self.conn.execute(
-                    insert(table),
-                    [{"version_id": vid, "key": k, "value": v} for k, v in values.items()],
-                )
-        return vid
+                self.conn.execute(insert(table), values)
+        return ids
 
     def add_files(self, version_id: int, files: Iterable[FileEntry]) -> None:
         self._insert_files(version_id, files)
@@ -584,6 +621,15 @@ class WriteTx:
         ).scalar_one()  # fmt: skip
         return Event(event_id, at, actor, action, model, version, before, after)
 
+    def add_events(self, events: Sequence[NewEvent]) -> None:
+        """Append several events in one statement (their ids follow the given order)."""
+        if events:
+            self.conn.execute(
+                _INSERT_EVENTS,
+                [{"at": e.at, "actor": e.actor, "action": e.action, "model": e.model,
+                  "version": e.version, "before": e.before, "after": e.after} for e in events],
+            )  # fmt: skip
+
 
 def upsert_values(
     conn: Connection, table: Any, owner: str, owner_id: Any, values: dict[str, Any]
@@ -598,4 +644,4 @@ def upsert_values(
     )
 
 
-__all__ = ["Conflict", "SqlStore", "WriteTx"]
+__all__ = ["Conflict", "NewEvent", "NewVersion", "SqlStore", "WriteTx"]

@@ -1,0 +1,165 @@
+"""Concurrent calls of one kind share one transaction (group commit).
+
+Under load many requests register versions at once. Each on its own pays for a turn at the
+database's write lock, a BEGIN, a COMMIT and one statement per table. Here they queue, and one
+runner takes everything queued so far as one batch (one transaction, one statement per table)
+and hands each caller its own outcome, until the queue is empty. A caller waiting in a thread
+(``submit``) finding no runner becomes it, so a lone caller runs its own batch of one with no
+hand-off; a caller on an event loop (``submit_async``) wakes a committer thread instead and
+holds no thread while it waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Pending(Generic[T]):
+    __slots__ = ("item", "notify", "outcome")
+
+    def __init__(self, item: T, notify: Callable[[], None]) -> None:
+        self.item = item
+        self.notify = notify
+        self.outcome: Any = None
+
+
+class GroupCommit(Generic[T, R]):
+    """Run ``run_batch`` over whatever callers have queued, one batch at a time.
+
+    ``run_batch`` gets the items in arrival order and returns one outcome per item: a result,
+    or an exception raised in that caller alone. If it raises, every caller of the batch gets
+    the exception.
+
+    >>> doubled = GroupCommit(lambda items: [2 * i for i in items])
+    >>> doubled.submit(21)
+    42
+    >>> doubled.close()
+    """
+
+    def __init__(
+        self,
+        run_batch: Callable[[Sequence[T]], Sequence[R | BaseException]],
+        *,
+        limit: int = 64,
+        name: str = "registre-commit",
+    ) -> None:
+        self._run_batch = run_batch
+        self._limit = limit
+        self._name = name
+        self._cond = threading.Condition()
+        self._queue: deque[_Pending[T]] = deque()
+        self._running = False  # a runner is draining the queue
+        self._wanted = False  # the committer thread is asked to be that runner
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, item: T) -> R:
+        """Queue ``item`` and wait in this thread for its outcome."""
+        done = threading.Event()
+        pending = _Pending(item, done.set)
+        with self._cond:
+            self._check_open()
+            self._queue.append(pending)
+            lead = not self._running
+            self._running = True
+        if lead:
+            self._drain()
+        done.wait()
+        return _unwrap(pending.outcome)
+
+    async def submit_async(self, item: T) -> R:
+        """Queue ``item`` and wait on the running event loop for its outcome."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def notify() -> None:
+            # (a loop closed while the batch ran has nobody waiting on it)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future)
+
+        pending = _Pending(item, notify)
+        with self._cond:
+            self._check_open()
+            self._queue.append(pending)
+            if not self._running:
+                self._running = self._wanted = True
+                self._start_committer()
+                self._cond.notify_all()
+        await asyncio.shield(future)  # a cancelled caller's item is committed all the same
+        return _unwrap(pending.outcome)
+
+    def close(self) -> None:
+        """Stop the committer thread once what is queued is done."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the registry is closed")
+
+    def _start_committer(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._committer, name=self._name, daemon=True)
+            self._thread.start()
+
+    def _committer(self) -> None:
+        while True:
+            with self._cond:
+                while not self._wanted and not self._closed:
+                    self._cond.wait()
+                if not self._wanted:
+                    return
+                self._wanted = False
+            self._drain()
+
+    def _drain(self) -> None:
+        """Run batches until the queue is empty (the caller has set ``_running``)."""
+        try:
+            self._run_batches()
+        except BaseException:  # interrupted: the committer thread takes what is left
+            with self._cond:
+                self._running = self._wanted = bool(self._queue)
+                if self._wanted:
+                    self._start_committer()
+                self._cond.notify_all()
+            raise
+
+    def _run_batches(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._running = False
+                    return
+                batch = [self._queue.popleft() for _ in range(min(self._limit, len(self._queue)))]
+            try:
+                outcomes: Sequence[object] = self._run_batch([p.item for p in batch])
+                if len(outcomes) != len(batch):
+                    raise RuntimeError("a batch returned the wrong number of outcomes")
+            except BaseException as exc:  # every caller of the batch learns why
+                outcomes = [exc] * len(batch)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                pending.outcome = outcome
+                pending.notify()
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _unwrap(outcome: Any) -> Any:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome

@@ -1,0 +1,120 @@
+"""Group commit: concurrent callers share batches and each gets its own outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from registre.service.group_commit import GroupCommit
+
+
+class Recorder:
+    """A batch runner that remembers its batches and can be held until released."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.release = threading.Event()
+        self.release.set()
+        self.entered = threading.Event()
+
+    def __call__(self, items: Sequence[int]) -> list[int | BaseException]:
+        self.entered.set()
+        self.release.wait(10)
+        self.batches.append(list(items))
+        return [ValueError(f"odd {i}") if i % 2 else i * 10 for i in items]
+
+
+def test_a_lone_caller_runs_its_own_batch_in_its_own_thread() -> None:
+    seen: list[str] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        seen.append(threading.current_thread().name)
+        return [i + 1 for i in items]
+
+    commit = GroupCommit(run)
+    assert commit.submit(1) == 2
+    assert seen == [threading.current_thread().name]
+    commit.close()
+
+
+def test_callers_queued_behind_a_running_batch_share_the_next_one() -> None:
+    runner = Recorder()
+    commit = GroupCommit(runner)
+    runner.release.clear()
+    results: dict[int, object] = {}
+
+    def call(i: int) -> None:
+        try:
+            results[i] = commit.submit(i)
+        except ValueError as exc:
+            results[i] = str(exc)
+
+    first = threading.Thread(target=call, args=(0,))
+    first.start()
+    assert runner.entered.wait(5)  # the first batch is running and held
+    others = [threading.Thread(target=call, args=(i,)) for i in range(1, 9)]
+    for t in others:
+        t.start()
+    while len(commit._queue) < 8:  # all eight are queued behind it
+        threading.Event().wait(0.005)
+    runner.release.set()
+    for t in [first, *others]:
+        t.join(10)
+    assert runner.batches[0] == [0]
+    assert sorted(runner.batches[1]) == list(range(1, 9))  # one shared batch
+    # Each caller got its own outcome, failures included.
+    assert results == {i: (f"odd {i}" if i % 2 else i * 10) for i in range(9)}
+    commit.close()
+
+
+def test_a_failing_batch_fails_each_of_its_callers() -> None:
+    def run(items: Sequence[int]) -> list[int]:
+        raise RuntimeError("database gone")
+
+    commit = GroupCommit(run)
+    with pytest.raises(RuntimeError, match="database gone"):
+        commit.submit(1)
+    with pytest.raises(RuntimeError, match="database gone"):  # and the next caller is served
+        commit.submit(2)
+    commit.close()
+
+
+def test_a_wrong_number_of_outcomes_is_an_error_not_a_mixup() -> None:
+    commit = GroupCommit(lambda items: [1])
+    assert commit.submit(5) == 1
+    with pytest.raises(RuntimeError, match="wrong number"):
+        commit._run_batch = lambda items: []  # type: ignore[method-assign]
+        commit.submit(6)
+    commit.close()
+
+
+def test_event_loop_callers_wait_without_a_thread_and_batch_together() -> None:
+    runner = Recorder()
+    runner.release.clear()  # the first batch is held while the others queue
+    threading.Timer(0.3, runner.release.set).start()
+    commit = GroupCommit(runner)
+
+    async def main() -> list[object]:
+        async def one(i: int) -> object:
+            try:
+                return await commit.submit_async(i)
+            except ValueError as exc:
+                return str(exc)
+
+        return await asyncio.gather(*(one(i) for i in range(10)))
+
+    results = asyncio.run(main())
+    assert results == [f"odd {i}" if i % 2 else i * 10 for i in range(10)]
+    assert sorted(i for b in runner.batches for i in b) == list(range(10))
+    assert len(runner.batches) == 2  # the first alone, the nine queued behind it together
+    commit.close()
+
+
+def test_a_closed_group_commit_refuses_new_work() -> None:
+    commit = GroupCommit(lambda items: list(items))
+    commit.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        commit.submit(1)
