@@ -279,12 +279,13 @@ class Registry:
         files_stored: bool = False,
     ) -> VersionDraft:
         """A checked registration, not written yet (``commit_version`` writes it).
-        ``files_stored``: the entries come from the artifact index, whose blobs were stored
-        before their entries were written, so they are not looked up again."""
+        ``files_stored``: the entries come from the artifact index (or another version),
+        whose paths were checked and whose blobs were stored before the entries were written,
+        so neither is checked again."""
         requested = None if number is None else names.check_version(number)
         names.check_model_name(name)
         description = names.check_description(description)
-        entries = self._check_files(files, look_up=not files_stored)
+        entries = self._check_files(files, stored=files_stored)
         entries.sort(key=lambda f: f.path)
         new = NewVersion(
             0, 0, status.value, description, source, run_id, current_actor(), now_ms(),
@@ -386,15 +387,17 @@ class Registry:
         tx.add_event(at=now, actor=actor, action="create_model", model=name, after={})
         return model_id
 
-    def _check_files(self, files: Iterable[FileEntry], look_up: bool = True) -> list[FileEntry]:
+    def _check_files(self, files: Iterable[FileEntry], stored: bool = False) -> list[FileEntry]:
         entries: dict[str, FileEntry] = {}
         for entry in files:
+            if stored and entry.size is not None:  # from the index: path and blob checked
+                if entry.path in entries:
+                    raise InvalidInput(f"file {entry.path!r} is listed twice")
+                entries[entry.path] = entry
+                continue
             path = names.check_artifact_path(entry.path)
             if path in entries:
                 raise InvalidInput(f"file {path!r} is listed twice")
-            if not look_up and entry.size is not None:
-                entries[path] = FileEntry(path, entry.digest, entry.size)
-                continue
             try:
                 size = self.blobs.size(entry.digest)
             except NotFound:

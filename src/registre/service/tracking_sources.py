@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from anyio import to_thread
@@ -82,7 +82,7 @@ class TrackingSources:
                 output = q.run_output(conn, run.id, path)
                 if output is not None:
                     # (produced by this run: its source_run_id is the run just looked up)
-                    return replace(self._logged_model(conn, output, ""), run_verified=True)
+                    return replace(_logged_model_files(conn, output, ""), run_verified=True)
             return ResolvedSource(files, run.id, run_verified=True)
         if source.startswith(ARTIFACT_SCHEME):
             parts = urlsplit(source)
@@ -114,11 +114,7 @@ class TrackingSources:
         row = tq.logged_model_row(conn, model_id)
         if row is None:
             raise NotFound(f"logged model {model_id!r} does not exist")
-        root = model_artifact_root(str(row.experiment_id), row.id)
-        files = _files(conn, root, path)
-        # A file or folder inside a logged model is just files; the whole model brings its
-        # metrics and params.
-        return ResolvedSource(files, row.source_run_id, None if path else row.id)
+        return _logged_model_files(conn, row, path)
 
     def register(
         self,
@@ -218,6 +214,14 @@ class TrackingSources:
         if not version.files and is_reference_source(version.source):
             return version.source
         return version_artifact_uri(version.name, version.version)
+
+
+def _logged_model_files(conn: Connection, row: Any, path: str) -> ResolvedSource:
+    """The files at ``path`` in the logged model of ``row`` (id, experiment_id,
+    source_run_id). A file or folder inside a logged model is just files; the whole model
+    brings its metrics and params."""
+    root = model_artifact_root(str(row.experiment_id), row.id)
+    return ResolvedSource(_files(conn, root, path), row.source_run_id, None if path else row.id)
 
 
 def _files(conn: Connection, root: ArtifactRoot, path: str) -> list[FileEntry]:

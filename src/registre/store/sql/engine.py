@@ -61,8 +61,10 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that later upgrades
         # to a writer can fail with SQLITE_BUSY without waiting for the busy timeout.
+        # (straight to the driver: every read and write begins here, and a statement through
+        # SQLAlchemy's execution machinery costs several times the BEGIN itself)
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -11,7 +11,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, literal, select
+from sqlalchemy import (
+    Connection,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from registre.store.sql import tracking_tables as tt
 
@@ -22,7 +34,13 @@ _LM = tt.run_latest_metrics.c
 
 # The active logged models a run produced under a name, with the step it reported them at.
 _RUN_OUTPUTS = (
-    select(_L.id, _L.created_at, func.coalesce(_O.step, literal(-1)).label("step"))
+    select(
+        _L.id,
+        _L.experiment_id,
+        _L.source_run_id,
+        _L.created_at,
+        func.coalesce(_O.step, literal(-1)).label("step"),
+    )
     .select_from(tt.logged_models)
     .outerjoin(tt.run_outputs, (_O.run_id == _L.source_run_id) & (_O.model_id == _L.id))
     .where(
@@ -31,45 +49,59 @@ _RUN_OUTPUTS = (
         _L.lifecycle_stage == "active",
     )
 )
-_RUN_PARAMS = select(tt.run_params.c.key, tt.run_params.c.value).where(
-    tt.run_params.c.run_id == bindparam("id")
-)
-_RUN_METRICS = select(_LM.key, _LM.value, _LM.is_nan).where(_LM.run_id == bindparam("id"))
-_MODEL_PARAMS = select(tt.logged_model_params.c.key, tt.logged_model_params.c.value).where(
-    tt.logged_model_params.c.model_id == bindparam("id")
-)
-_MODEL_METRICS = (
-    select(_M.key, _M.value, _M.is_nan)
-    .where(_M.model_id == bindparam("id"))
-    .order_by(_M.step, _M.timestamp, _M.id)
-)
+_NO_NUMBER = cast(null(), Float)
+_NO_TEXT = cast(null(), String)
+_NO_ORDER = cast(null(), Integer)
+# A run's latest metrics and its params in one statement (kind 0: metric, 1: param).
+_RUN_VALUES = union_all(
+    select(literal(0).label("kind"), _LM.key, _LM.value.label("number"), _LM.is_nan,
+           _NO_TEXT.label("text")).where(_LM.run_id == bindparam("id")),
+    select(literal(1), tt.run_params.c.key, _NO_NUMBER, literal(False), tt.run_params.c.value)
+    .where(tt.run_params.c.run_id == bindparam("id")),
+)  # fmt: skip
+# A logged model's metric points (oldest first) and its params, likewise.
+_MODEL_VALUES = union_all(
+    select(literal(0).label("kind"), _M.key, _M.value.label("number"), _M.is_nan,
+           _NO_TEXT.label("text"), _M.step.label("step"), _M.timestamp.label("at"),
+           _M.id.label("seq")).where(_M.model_id == bindparam("id")),
+    select(literal(1), tt.logged_model_params.c.key, _NO_NUMBER, literal(False),
+           tt.logged_model_params.c.value, _NO_ORDER, _NO_ORDER, _NO_ORDER)
+    .where(tt.logged_model_params.c.model_id == bindparam("id")),
+).order_by("kind", "step", "at", "seq")  # fmt: skip
 
 
-def run_output(conn: Connection, run_id: str, name: str) -> str | None:
-    """The logged model ``run_id`` produced under ``name``: the one reported at the highest
-    step, then the newest."""
+def run_output(conn: Connection, run_id: str, name: str) -> Any:
+    """The logged model ``run_id`` produced under ``name`` (its id, experiment_id and
+    source_run_id): the one reported at the highest step, then the newest."""
     rows = conn.execute(_RUN_OUTPUTS, {"run": run_id, "name": name}).all()
     if not rows:
         return None
-    return max(rows, key=lambda r: (r.step, r.created_at)).id
+    return max(rows, key=lambda r: (r.step, r.created_at))
 
 
 def run_values(conn: Connection, run_id: str) -> tuple[dict[str, float], dict[str, str]]:
     """A run's latest finite metric values and its params."""
-    metrics = {k: v for k, v, nan in conn.execute(_RUN_METRICS, {"id": run_id}) if _finite(v, nan)}
-    params = {k: v for k, v in conn.execute(_RUN_PARAMS, {"id": run_id})}
+    metrics: dict[str, float] = {}
+    params: dict[str, str] = {}
+    for kind, key, number, nan, text in conn.execute(_RUN_VALUES, {"id": run_id}):
+        if kind:
+            params[key] = text
+        elif _finite(number, nan):
+            metrics[key] = number
     return metrics, params
 
 
 def logged_model_values(conn: Connection, model_id: str) -> tuple[dict[str, float], dict[str, str]]:
     """A logged model's metrics (the last reported value of each, finite ones) and params."""
     metrics: dict[str, float] = {}
-    for key, value, nan in conn.execute(_MODEL_METRICS, {"id": model_id}):
-        if _finite(value, nan):
-            metrics[key] = float(value)
+    params: dict[str, str] = {}
+    for kind, key, number, nan, text, *_order in conn.execute(_MODEL_VALUES, {"id": model_id}):
+        if kind:
+            params[key] = text
+        elif _finite(number, nan):
+            metrics[key] = float(number)
         else:
             metrics.pop(key, None)
-    params = {k: v for k, v in conn.execute(_MODEL_PARAMS, {"id": model_id})}
     return metrics, params
 
 
