@@ -11,9 +11,11 @@ service, so a bad name is the same 400 here as in the SDK and the CLI.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from registre.domain.entities import FileEntry, Stage
@@ -85,19 +87,27 @@ def delete_model_tag(name: str, key: str, registry: RegistryDep) -> Response:
 
 # ---- versions ---------------------------------------------------------------------------
 @router.post("/models/{name}/versions", status_code=201, response_model=s.ModelVersionOut)
-def register_version(name: str, body: s.RegisterVersionRequest, registry: RegistryDep) -> Response:
-    version = registry.register_version(
-        name,
-        [FileEntry(f.path, f.digest, f.size) for f in body.files],
-        source=body.source,
-        run_id=body.run_id,
-        metrics=body.metrics,
-        params=body.params,
-        tags=body.tags,
-        description=body.description,
-        create_model=body.create_model,
-        number=body.number,
+async def register_version(
+    name: str, body: s.RegisterVersionRequest, registry: RegistryDep
+) -> Response:
+    # Checking the files may ask the blob store (a thread); the write then joins the group
+    # commit without holding one.
+    draft = await run_in_threadpool(
+        functools.partial(
+            registry.draft_version,
+            name,
+            [FileEntry(f.path, f.digest, f.size) for f in body.files],
+            source=body.source,
+            run_id=body.run_id,
+            metrics=body.metrics,
+            params=body.params,
+            tags=body.tags,
+            description=body.description,
+            create_model=body.create_model,
+            number=body.number,
+        )
     )
+    version = await registry.commit_version_async(draft)
     return json_response(version.to_dict(), 201)
 
 
