@@ -1,6 +1,7 @@
 """The same MLflow-REST workload against `mlflow server` and against Registre, one after the other.
 
-    .venv/bin/python -m bench.mlflow_compare [--workers 2] [--duration 10] [--transfer-mb 256]
+    .venv/bin/python -m bench.mlflow_compare [--workers 2] [--duration 10] [--warmup 2]
+        [--transfer-mb 256]
 
 Both servers run with SQLite and proxied artifacts on local disk, the same number of workers,
 on this machine; wrk drives the REST calls at 16 connections; the official mlflow client times
@@ -140,10 +141,13 @@ def measure(name: str, server: object, args: argparse.Namespace) -> dict[str, ob
             ),
             "register version": lua_post(f"{API}/model-versions/create", json.dumps(create)),
         }
-        results: list[LoadResult] = [
-            wrk(label, url, lua, connections=args.connections, duration=args.duration)
-            for label, lua in workloads.items()
-        ]
+        results: list[LoadResult] = []
+        for label, lua in workloads.items():
+            # A short discarded run first (first-touch costs: page caches, statement caches).
+            wrk(label, url, lua, connections=args.connections, duration=args.warmup)
+            results.append(
+                wrk(label, url, lua, connections=args.connections, duration=args.duration)
+            )
         run = httpx.get(f"{url}{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"]
         run_path = run["artifact_uri"].removeprefix("mlflow-artifacts:/")
         up, down = transfer(url, run_path, args.transfer_mb, 3)
@@ -158,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of load before each")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--transfer-mb", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5, help="log-and-register repetitions")
