@@ -94,7 +94,7 @@ def test_a_wrong_number_of_outcomes_is_an_error_not_a_mixup() -> None:
 def test_event_loop_callers_wait_without_a_thread_and_batch_together() -> None:
     runner = Recorder()
     runner.release.clear()  # the first batch is held while the others queue
-    threading.Timer(0.3, runner.release.set).start()
+    threading.Timer(0.5, runner.release.set).start()
     commit = GroupCommit(runner)
 
     async def main() -> list[object]:
@@ -104,7 +104,11 @@ def test_event_loop_callers_wait_without_a_thread_and_batch_together() -> None:
             except ValueError as exc:
                 return str(exc)
 
-        return await asyncio.gather(*(one(i) for i in range(10)))
+        first = asyncio.ensure_future(one(0))
+        while not runner.entered.is_set():  # the committer holds the first batch
+            await asyncio.sleep(0.005)
+        rest = await asyncio.gather(*(one(i) for i in range(1, 10)))
+        return [await first, *rest]
 
     results = asyncio.run(main())
     assert results == [f"odd {i}" if i % 2 else i * 10 for i in range(10)]

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -47,7 +47,8 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Take transaction control from pysqlite so BEGIN IMMEDIATE is possible.
+        # Take transaction control from pysqlite so BEGIN IMMEDIATE is possible: the store
+        # begins each transaction itself (see begin_sqlite).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -57,16 +58,16 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA case_sensitive_like=ON")
         cur.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # Writers take the write lock up front: a deferred transaction that later upgrades
-        # to a writer can fail with SQLITE_BUSY without waiting for the busy timeout.
-        # (straight to the driver: every read and write begins here, and a statement through
-        # SQLAlchemy's execution machinery costs several times the BEGIN itself)
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
     return engine
+
+
+def begin_sqlite(conn: Connection, *, immediate: bool = False) -> None:
+    """Open the SQLite transaction of ``conn`` (pysqlite, left in autocommit mode, would run
+    each statement alone). ``immediate`` takes the write lock up front: a deferred transaction
+    that later upgrades to a writer can fail with SQLITE_BUSY without waiting. Sent straight
+    to the driver: a "begin" event listener would put every statement of every connection on
+    SQLAlchemy's slower evented path."""
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[union-attr]
 
 
 class WriterQueue:

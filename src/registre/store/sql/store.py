@@ -40,6 +40,7 @@ from registre.domain.filters import Node, OrderBy
 from registre.store.sql import search
 from registre.store.sql import tables as t
 from registre.store.sql.engine import (
+    begin_sqlite,
     is_sqlite,
     make_engine,
     no_queue,
@@ -169,11 +170,7 @@ class SqlStore:
             upgrade(url)
         self.url = url
         self.engine: Engine = make_engine(url, pool_size=pool_size)
-        self._writer = (
-            self.engine.execution_options(sqlite_immediate=True)
-            if is_sqlite(self.engine)
-            else self.engine
-        )
+        self._sqlite = is_sqlite(self.engine)
         self._queue = writer_queue(self.engine)
         self._turn = self._queue.turn if self._queue is not None else no_queue
 
@@ -190,7 +187,9 @@ class SqlStore:
     def write(self) -> Iterator[WriteTx]:
         """One write transaction; commits on success, rolls back on any exception."""
         try:
-            with self._turn(), self._writer.begin() as conn:
+            with self._turn(), self.engine.begin() as conn:
+                if self._sqlite:
+                    begin_sqlite(conn, immediate=True)
                 yield WriteTx(conn)
         except sa_exc.IntegrityError as exc:
             # The database's text names tables and constraints: log it, do not send it.
@@ -204,6 +203,8 @@ class SqlStore:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
+            if self._sqlite:  # one snapshot for every statement of the read
+                begin_sqlite(conn)
             yield conn
 
     # ---- reads -------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import event
 
 from registre.store.sql import tracking_tables  # noqa: F401  (its tables, for autogenerate)
-from registre.store.sql.engine import make_engine
+from registre.store.sql.engine import begin_sqlite, make_engine
 from registre.store.sql.tables import metadata
 
 config = context.config
@@ -13,6 +14,8 @@ config = context.config
 
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    if engine.dialect.name == "sqlite":  # every transaction alembic opens is a real one
+        event.listen(engine, "begin", begin_sqlite)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
