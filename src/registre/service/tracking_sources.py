@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from anyio import to_thread
@@ -23,9 +23,7 @@ from registre.domain.tracking import (
     ArtifactRoot,
     check_artifact_key,
     check_run_id,
-    model_artifact_root,
     parse_proxy_location,
-    run_artifact_root,
     version_artifact_uri,
 )
 from registre.store.sql import source_reads as q
@@ -51,6 +49,8 @@ class ResolvedSource:
     version: ModelVersion | None = None  # or those of the registered version copied
     run_exists: bool = True
     run_verified: bool = False  # run_id was looked up while resolving
+    run_values: q.SourceRows | None = None  # run_id's metrics and params, when read already
+    model_values: q.SourceRows | None = None  # model_id's, likewise
 
 
 class TrackingSources:
@@ -71,19 +71,22 @@ class TrackingSources:
             return ResolvedSource(list(version.files), version.run_id, version=version)
         if source.startswith("runs:/"):
             run_id, _, path = source[len("runs:/") :].partition("/")
-            run = tq.run_row(conn, check_run_id(run_id))
+            run_id = check_run_id(run_id)
             path = check_artifact_key(path, allow_root=True)
-            if run is None:  # a reference to a run this server does not hold (yet)
+            found = q.run_source(conn, run_id, path)
+            if found.experiment_id is None:  # a run this server does not hold (yet)
                 return ResolvedSource([], run_id, run_exists=False)
-            root = run_artifact_root(str(run.experiment_id), run.id)
-            files = _files(conn, root, path)
-            if not files:
-                # MLflow 3 keeps a run's model as a logged model named after the path.
-                output = q.run_output(conn, run.id, path)
-                if output is not None:
-                    # (produced by this run: its source_run_id is the run just looked up)
-                    return replace(_logged_model_files(conn, output, ""), run_verified=True)
-            return ResolvedSource(files, run.id, run_verified=True)
+            files = _entries(found.entries, path)
+            if not files and found.outputs:
+                # MLflow 3 keeps a run's model as a logged model named after the path: the
+                # one reported at the highest step, then the newest.
+                model_id, _experiment, _at, _step = max(found.outputs, key=lambda o: (o[3], o[2]))
+                model = q.model_source(conn, model_id, "")
+                return ResolvedSource(
+                    _entries(model.entries, ""), run_id, model_id, run_verified=True,
+                    run_values=found, model_values=model,
+                )  # fmt: skip
+            return ResolvedSource(files, run_id, run_verified=True, run_values=found)
         if source.startswith(ARTIFACT_SCHEME):
             parts = urlsplit(source)
             if parts.query or parts.fragment or "#" in source or "?" in source or parts.netloc:
@@ -114,7 +117,13 @@ class TrackingSources:
         row = tq.logged_model_row(conn, model_id)
         if row is None:
             raise NotFound(f"logged model {model_id!r} does not exist")
-        return _logged_model_files(conn, row, path)
+        # A file or folder inside a logged model is just files; the whole model brings its
+        # metrics and params.
+        model = q.model_source(conn, row.id, path)
+        files = _entries(model.entries, path)
+        if path:
+            return ResolvedSource(files, row.source_run_id)
+        return ResolvedSource(files, row.source_run_id, row.id, model_values=model)
 
     def register(
         self,
@@ -183,13 +192,17 @@ class TrackingSources:
                 if run_id:
                     run_id = check_run_id(run_id)
                     known = resolved.run_verified and run_id == resolved.run_id
-                    if known or (resolved.run_exists and tq.run_row(conn, run_id) is not None):
+                    if known and resolved.run_values is not None:
+                        metrics, params = resolved.run_values.metrics, resolved.run_values.params
+                    elif known or (resolved.run_exists and tq.run_row(conn, run_id) is not None):
                         metrics, params = q.run_values(conn, run_id)
                 if resolved.model_id:
                     # The run's latest values win: a logged model only holds those of its step.
-                    model_metrics, model_params = q.logged_model_values(conn, resolved.model_id)
-                    metrics = {**model_metrics, **metrics}
-                    params = {**model_params, **params}
+                    model = resolved.model_values
+                    if model is None:
+                        model = q.model_source(conn, resolved.model_id, "")
+                    metrics = {**model.metrics, **metrics}
+                    params = {**model.params, **params}
                 elif resolved.version is not None:
                     metrics = {**resolved.version.metrics, **metrics}
                     params = {**resolved.version.params, **params}
@@ -216,12 +229,12 @@ class TrackingSources:
         return version_artifact_uri(version.name, version.version)
 
 
-def _logged_model_files(conn: Connection, row: Any, path: str) -> ResolvedSource:
-    """The files at ``path`` in the logged model of ``row`` (id, experiment_id,
-    source_run_id). A file or folder inside a logged model is just files; the whole model
-    brings its metrics and params."""
-    root = model_artifact_root(str(row.experiment_id), row.id)
-    return ResolvedSource(_files(conn, root, path), row.source_run_id, None if path else row.id)
+def _entries(entries: list[tuple[str, str, int]], path: str) -> list[FileEntry]:
+    """Index entries (path, digest, size) at or under ``path`` as a version's files, relative
+    to ``path``: a source names a directory (or the whole root), not a single file."""
+    prefix = f"{path}/" if path else ""
+    cut = len(prefix)
+    return [FileEntry(p[cut:], digest, size) for p, digest, size in entries if p.startswith(prefix)]
 
 
 def _files(conn: Connection, root: ArtifactRoot, path: str) -> list[FileEntry]:

@@ -69,6 +69,12 @@ _VERSION_COLUMNS = (
 _INSERT_VERSIONS = insert(t.versions).returning(_V.id, sort_by_parameter_order=True)
 _INSERT_EVENT = insert(t.events).returning(t.events.c.id)
 _INSERT_EVENTS = insert(t.events)
+_INSERT_FILES = insert(t.version_files)
+_INSERT_VALUES = (
+    (insert(t.version_metrics), "metrics"),
+    (insert(t.version_params), "params"),
+    (insert(t.version_tags), "tags"),
+)
 _ALLOCATE_BY_NAME = (
     update(t.models)
     .where(t.models.c.name == bindparam("model_name"))
@@ -516,19 +522,15 @@ class WriteTx:
             for f in v.files
         ]
         if files:
-            self.conn.execute(insert(t.version_files), files)
-        for table, attr in (
-            (t.version_metrics, "metrics"),
-            (t.version_params, "params"),
-            (t.version_tags, "tags"),
-        ):
+            self.conn.execute(_INSERT_FILES, files)
+        for statement, attr in _INSERT_VALUES:
             values = [
                 {"version_id": vid, "key": k, "value": value}
                 for vid, v in zip(ids, versions, strict=True)
                 for k, value in getattr(v, attr).items()
             ]
             if values:
-                self.conn.execute(insert(table), values)
+                self.conn.execute(statement, values)
         return ids
 
     def add_files(self, version_id: int, files: Iterable[FileEntry]) -> None:
