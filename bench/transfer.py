@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.transfer --src old=/tmp/old/src --src new=src --servers old,new
 
 Every server runs with 2 workers on this machine; the client is httpx in this process doing what
-``bench.mlflow_compare.transfer`` does (a PUT of a streamed body, then a GET read in 1 MiB pieces).
+``bench.mlflow_compare.transfer`` does (a PUT of a streamed body, then a GET read as it arrives).
 Rounds are interleaved across servers (``--servers``, default ``registre,floor,mlflow``), so a
 noisy neighbour slows all of them alike. Besides throughput (MB/s computed as in
 ``bench.mlflow_compare``: MiB per second), prints the CPU time the server's processes and this
@@ -161,7 +161,7 @@ class Target:
             got = 0
             with self.client.stream("GET", path) as res:
                 res.raise_for_status()
-                for part in res.iter_bytes(MIB):
+                for part in res.iter_raw():  # as in bench.mlflow_compare
                     got += len(part)
             assert got == size_mb * MIB, got
 
