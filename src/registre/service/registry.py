@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -27,7 +27,7 @@ from registre.service.paging import check_max_results, decode_token, encode_toke
 from registre.service.uris import ModelRef, parse_model_uri, parse_ref
 from registre.store.blobs.base import BlobStore, StoredBlob
 from registre.store.sql import tables as t
-from registre.store.sql.store import NewEvent, NewVersion, SqlStore, WriteTx
+from registre.store.sql.store import NewEvent, NewVersion, SqlStore, VersionRows, WriteTx
 
 ARCHIVABLE_TARGETS = (Stage.STAGING, Stage.PRODUCTION)
 # What other systems may write into a model's history (they change nothing else).
@@ -37,12 +37,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class VersionDraft:
-    """A checked registration waiting to be written (see ``Registry.draft_version``)."""
+    """A checked registration waiting to be written (see ``Registry.draft_version``), with
+    its rows built already."""
 
     name: str
     new: NewVersion
     requested: int | None  # an exact version number, or None for the next one
     create_model: bool
+    rows: VersionRows
 
     def written(self, number: int) -> ModelVersion:
         """The version as a read would return it once written (no alias or stage yet)."""
@@ -58,8 +60,7 @@ _STATUSES = {s.value: s for s in VersionStatus}
 
 def _registered(name: str, new: NewVersion) -> NewEvent:
     after = {"stage": Stage.NONE.value, "files": len(new.files), "source": new.source}
-    actor = new.created_by or ""
-    return NewEvent(new.now, actor, "register_version", name, new.version, None, after)
+    return NewEvent(new.now, new.created_by or "", "register_version", name, None, None, after)
 
 
 class Registry:
@@ -288,10 +289,12 @@ class Registry:
         entries = self._check_files(files, stored=files_stored)
         entries.sort(key=lambda f: f.path)
         new = NewVersion(
-            0, 0, status.value, description, source, run_id, current_actor(), now_ms(),
+            status.value, description, source, run_id, current_actor(), now_ms(),
             tuple(entries), _check_metrics(metrics), _check_params(params), _check_tags(tags),
         )  # fmt: skip
-        return VersionDraft(name, new, requested, create_model)
+        return VersionDraft(
+            name, new, requested, create_model, VersionRows(new, _registered(name, new))
+        )
 
     def commit_version(self, draft: VersionDraft) -> ModelVersion:
         """Write a drafted version; concurrent commits share one transaction."""
@@ -315,7 +318,7 @@ class Registry:
             shared: list[int] = []
             try:
                 with self.store.write() as tx:
-                    rows, events = [], []
+                    rows = []
                     for name, positions in by_name.items():
                         now = max(batch[i].new.now for i in positions)
                         allocated = tx.allocate_versions_of(name, len(positions), now)
@@ -323,13 +326,10 @@ class Registry:
                             continue
                         model_id, first = allocated
                         for number, i in enumerate(positions, start=first):
-                            new = replace(batch[i].new, model_id=model_id, version=number)
-                            rows.append(new)
-                            events.append(_registered(name, new))
+                            rows.append(batch[i].rows.numbered(model_id, number))
                             outcomes[i] = number
                             shared.append(i)
                     tx.insert_versions(rows)
-                    tx.add_events(events)
             except Exception as exc:
                 for i in shared:
                     outcomes[i] = exc if len(shared) == 1 else None
@@ -354,9 +354,7 @@ class Registry:
                 )
             else:
                 number = requested
-            new = replace(new, model_id=model_id, version=number)
-            tx.insert_versions([new])
-            tx.add_events([_registered(name, new)])
+            tx.insert_versions([draft.rows.numbered(model_id, number)])
         return number
 
     def _model_for_version(self, tx: WriteTx, name: str, now: int, actor: str, create: bool) -> int:

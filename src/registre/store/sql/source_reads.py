@@ -111,7 +111,7 @@ _RUN_SOURCE = union_all(
            _NO_BIG, _NO_BIG, _NO_BIG).where(_LM.run_id == bindparam("run")),
     select(literal(_PARAM), tt.run_params.c.key, tt.run_params.c.value, _NO_NUMBER, _NO_BIG,
            _NO_BIG, _NO_BIG, _NO_BIG).where(tt.run_params.c.run_id == bindparam("run")),
-).order_by("kind", "a")  # fmt: skip
+)  # fmt: skip
 _MODEL_SOURCE = union_all(
     select(
         *(
@@ -129,13 +129,13 @@ _MODEL_SOURCE = union_all(
     select(literal(_PARAM), tt.logged_model_params.c.key, tt.logged_model_params.c.value,
            _NO_NUMBER, _NO_BIG, _NO_BIG, _NO_BIG, _NO_BIG)
     .where(tt.logged_model_params.c.model_id == bindparam("model")),
-).order_by("kind", "n2", "n3", "n4", "a")  # fmt: skip
+)  # fmt: skip
 
 
 @dataclass(slots=True)
 class SourceRows:
     """What a run or logged model holds for a registration from it: the experiment of a run
-    (None: no such run), index entries at or under a path (path, digest, size, by path), the
+    (None: no such run), index entries at or under a path (path, digest, size), the
     logged models a run produced under that name (id, experiment_id, created_at, step), the
     latest finite metric values and the params."""
 
@@ -175,18 +175,19 @@ def model_source(conn: Connection, model_id: str, path: str) -> SourceRows:
     """A logged model's entries at or under ``path`` and its values (the last reported value
     of each finite metric, and its params), in one statement."""
     found = SourceRows()
-    for kind, a, b, number, n1, *_order in conn.execute(
+    latest: dict[str, tuple[tuple[int, int, int], float | None]] = {}
+    for kind, a, b, number, n1, step, at, seq in conn.execute(
         _MODEL_SOURCE, {"model": model_id, **_under(path)}
     ):
         if kind == _ENTRY:
             found.entries.append((a, b, n1))
         elif kind == _METRIC:
-            if _finite(number, bool(n1)):
-                found.metrics[a] = float(number)
-            else:
-                found.metrics.pop(a, None)
+            order = (step, at, seq)
+            if a not in latest or order > latest[a][0]:
+                latest[a] = (order, float(number) if _finite(number, bool(n1)) else None)
         else:
             found.params[a] = b
+    found.metrics = {k: v for k, (_order, v) in latest.items() if v is not None}
     return found
 
 

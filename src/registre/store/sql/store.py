@@ -193,7 +193,8 @@ class SqlStore:
     def write(self) -> Iterator[WriteTx]:
         """One write transaction; commits on success, rolls back on any exception."""
         try:
-            with self._turn(), self.engine.begin() as conn:
+            # (the connection is checked out before the turn: the turn is for the SQL alone)
+            with self.engine.connect() as conn, self._turn(), conn.begin():
                 if self._sqlite:
                     begin_sqlite(conn, immediate=True)
                 yield WriteTx(conn)
@@ -323,10 +324,8 @@ class SqlStore:
 @dataclass(frozen=True, slots=True)
 class NewVersion:
     """A version to insert: its row, and the files, metrics, params and tags it comes with
-    (``files`` sorted by path)."""
+    (``files`` sorted by path). Its model and number are given in the transaction."""
 
-    model_id: int
-    version: int
     status: str
     description: str
     source: str
@@ -348,6 +347,54 @@ class NewEvent:
     version: int | None = None
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+
+
+class VersionRows:
+    """A new version's rows and its history event, built before its transaction so the write
+    lock is held for the SQL alone; the transaction fills in the model, the number and ids."""
+
+    __slots__ = ("event", "files", "values", "version")
+
+    def __init__(self, new: NewVersion, event: NewEvent) -> None:
+        doc = {
+            "tags": new.tags,
+            "metrics": new.metrics,
+            "params": new.params,
+            "aliases": [],
+            "files": [[f.path, f.digest, f.size] for f in new.files],
+        }
+        self.version: dict[str, Any] = {
+            "model_id": None,
+            "version": None,
+            "stage": Stage.NONE.value,
+            "status": new.status,
+            "description": new.description,
+            "source": new.source,
+            "run_id": new.run_id,
+            "created_by": new.created_by,
+            "created_at": new.now,
+            "updated_at": new.now,
+            "doc": orjson.dumps(doc).decode(),
+        }
+        self.files = [
+            {"version_id": None, "path": f.path, "digest": f.digest, "size": f.size}
+            for f in new.files
+        ]
+        self.values = [
+            (statement, [{"version_id": None, "key": k, "value": v} for k, v in values.items()])
+            for (statement, _attr), values in zip(
+                _INSERT_VALUES, (new.metrics, new.params, new.tags), strict=True
+            )
+        ]
+        self.event = {"at": event.at, "actor": event.actor, "action": event.action,
+                      "model": event.model, "version": None, "before": event.before,
+                      "after": event.after}  # fmt: skip
+
+    def numbered(self, model_id: int, number: int) -> VersionRows:
+        self.version["model_id"] = model_id
+        self.version["version"] = number
+        self.event["version"] = number
+        return self
 
 
 class WriteTx:
@@ -482,55 +529,32 @@ class WriteTx:
             .returning(t.models.c.last_version)
         ).scalar()
 
-    def insert_versions(self, versions: Sequence[NewVersion]) -> list[int]:
-        """Insert versions with their files, metrics, params and tags: one statement per
-        table however many versions (a group commit writes several). Returns their ids."""
+    def insert_versions(self, versions: Sequence[VersionRows]) -> list[int]:
+        """Insert numbered versions with their files, metrics, params, tags and history
+        events: one statement per table however many versions (a group commit writes
+        several). Returns their ids."""
         if not versions:
             return []
-        rows, docs = [], []
-        for v in versions:
-            doc = {
-                "tags": v.tags,
-                "metrics": v.metrics,
-                "params": v.params,
-                "aliases": [],
-                "files": [[f.path, f.digest, f.size] for f in v.files],
-            }
-            rows.append(
-                {
-                    "model_id": v.model_id,
-                    "version": v.version,
-                    "stage": Stage.NONE.value,
-                    "status": v.status,
-                    "description": v.description,
-                    "source": v.source,
-                    "run_id": v.run_id,
-                    "created_by": v.created_by,
-                    "created_at": v.now,
-                    "updated_at": v.now,
-                    "doc": orjson.dumps(doc).decode(),
-                }
-            )
-            docs.append(doc)
-        if len(rows) == 1:
-            ids = [self.conn.execute(_INSERT_VERSIONS, rows[0]).scalar_one()]
+        if len(versions) == 1:
+            ids = [self.conn.execute(_INSERT_VERSIONS, versions[0].version).scalar_one()]
         else:
-            ids = list(self.conn.execute(_INSERT_VERSIONS, rows).scalars())
-        files = [
-            {"version_id": vid, "path": f.path, "digest": f.digest, "size": f.size}
-            for vid, v in zip(ids, versions, strict=True)
-            for f in v.files
-        ]
+            ids = list(self.conn.execute(_INSERT_VERSIONS, [v.version for v in versions]).scalars())
+        files: list[dict[str, Any]] = []
+        values: list[list[dict[str, Any]]] = [[] for _ in _INSERT_VALUES]
+        for vid, v in zip(ids, versions, strict=True):
+            for row in v.files:
+                row["version_id"] = vid
+            files.extend(v.files)
+            for (_statement, rows), into in zip(v.values, values, strict=True):
+                for row in rows:
+                    row["version_id"] = vid
+                into.extend(rows)
         if files:
             self.conn.execute(_INSERT_FILES, files)
-        for statement, attr in _INSERT_VALUES:
-            values = [
-                {"version_id": vid, "key": k, "value": value}
-                for vid, v in zip(ids, versions, strict=True)
-                for k, value in getattr(v, attr).items()
-            ]
-            if values:
-                self.conn.execute(statement, values)
+        for (statement, _attr), rows in zip(_INSERT_VALUES, values, strict=True):
+            if rows:
+                self.conn.execute(statement, rows)
+        self.conn.execute(_INSERT_EVENTS, [v.event for v in versions])
         return ids
 
     def add_files(self, version_id: int, files: Iterable[FileEntry]) -> None:
@@ -624,15 +648,6 @@ class WriteTx:
         ).scalar_one()  # fmt: skip
         return Event(event_id, at, actor, action, model, version, before, after)
 
-    def add_events(self, events: Sequence[NewEvent]) -> None:
-        """Append several events in one statement (their ids follow the given order)."""
-        if events:
-            self.conn.execute(
-                _INSERT_EVENTS,
-                [{"at": e.at, "actor": e.actor, "action": e.action, "model": e.model,
-                  "version": e.version, "before": e.before, "after": e.after} for e in events],
-            )  # fmt: skip
-
 
 def upsert_values(
     conn: Connection, table: Any, owner: str, owner_id: Any, values: dict[str, Any]
@@ -647,4 +662,4 @@ def upsert_values(
     )
 
 
-__all__ = ["Conflict", "NewEvent", "NewVersion", "SqlStore", "WriteTx"]
+__all__ = ["Conflict", "NewEvent", "NewVersion", "SqlStore", "VersionRows", "WriteTx"]
