@@ -25,6 +25,7 @@ from bench.common import LoadResult, lua_get, lua_post, median, registre_server,
 from registre.config import load_settings
 from registre.domain.entities import FileEntry, Stage, now_ms
 from registre.service.registry import Registry
+from registre.store.sql.store import NewEvent, NewVersion, VersionRows
 
 MODELS = 1000
 
@@ -34,7 +35,7 @@ def seed(home: Path, total: int) -> str:
     settings = load_settings(home=home, database_url="", artifact_root="")
     registry = Registry.open(settings.database_url, settings.artifact_root)
     blob = registry.upload_blob(io.BytesIO(b"bench model bytes"))
-    files = [FileEntry("model/model.bin", blob.digest, blob.size)]
+    files = (FileEntry("model/model.bin", blob.digest, blob.size),)
     rng = random.Random(7)
     per_model = max(1, total // MODELS)
     now = now_ms()
@@ -45,13 +46,14 @@ def seed(home: Path, total: int) -> str:
             last = 0
             for _ in range(per_model):
                 number = tx.allocate_version(model_id, now)
-                last = tx.insert_version(
-                    model_id, number, status="READY", description="", source="bench",
-                    run_id=None, created_by="bench", now=now, files=files,
+                new = NewVersion(
+                    "READY", "", "bench", None, "bench", now, files,
                     metrics={"accuracy": rng.random(), "f1": rng.random()},
                     params={"C": str(rng.choice([0.1, 1.0, 10.0]))},
                     tags={"team": rng.choice(["a", "b", "c"])},
                 )  # fmt: skip
+                event = NewEvent(now, "bench", "register_version", f"bench-{m:04d}")
+                (last,) = tx.insert_versions([VersionRows(new, event).numbered(model_id, number)])
             tx.update_version(last, stage=Stage.PRODUCTION.value)
             tx.set_alias(model_id, "champion", last)
     registry.close()
