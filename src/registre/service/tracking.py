@@ -46,7 +46,7 @@ from registre.service.tracking_artifacts import TrackingArtifacts
 from registre.service.tracking_sources import TrackingSources
 from registre.store.sql import tracking_store as q
 from registre.store.sql import tracking_tables as tt
-from registre.store.sql.run_search import narrowing
+from registre.store.sql.search_narrowing import model_narrowing, narrowing
 from registre.store.sql.store import WriteTx, upsert_values
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -506,14 +506,16 @@ class Tracking:
         offset = decode_token(page_token)
         ids = [check_experiment_id(e) for e in experiment_ids]
         wanted = list(datasets or [])
+        conditions = tf.parse(filter)
         with self.store.read() as conn:
-            rows = q.logged_model_rows(conn, ids, ("active",))
-            if not tf.parse(filter) and not wanted and not order_by:
+            # SQL narrows to the models that can match; the exact filter below decides.
+            rows = q.logged_model_rows(conn, ids, ("active",), model_narrowing(conditions))
+            if not conditions and not wanted and not order_by:
                 # Newest first, as listed: load only the page.
                 page = q.logged_models(conn, rows[offset : offset + limit + 1])
                 return _page(page, limit, offset)
             models = q.logged_models(conn, rows)
-        if wanted and not any(c.kind == "metric" for c in tf.parse(filter)):
+        if wanted and not any(c.kind == "metric" for c in conditions):
             models = [m for m in models if any(d.matches(x) for x in m.metrics for d in wanted)]
         found = tf.select(models, filter, [], _model_value(wanted))
         for field, ascending, *dataset in reversed(order_by or []):

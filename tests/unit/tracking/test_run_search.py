@@ -84,3 +84,65 @@ def test_logged_model_pages_without_a_filter_match_the_filtered_path(tracking: T
     assert listed == pages("name LIKE 'm%'")
     first = tracking.search_logged_models([experiment], max_results=1).items[0]
     assert first.id == listed[0][0] and first.params == {"i": first.name[1:]}
+
+
+MODEL_FILTERS = [
+    "metrics.acc > 0.5",
+    "metrics.acc >= 0.5 AND metrics.loss < 0.8",
+    "metrics.acc = 0.25",
+    "metrics.acc != 0.25",
+    "metrics.acc > '0.5'",
+    "params.depth = '2'",
+    "params.lr != '0.1'",
+    "params.depth IN ('1', '3')",
+    "params.lr LIKE '0.%'",
+    "tags.team = 'vision'",
+    "tags.team != 'vision'",
+    "name = 'm3'",
+    "name LIKE 'm1%'",
+    "model_type = 'sklearn'",
+    "status = 'READY' AND params.depth = '0'",
+    "source_run_id = 'nope'",
+    "metrics.missing > 0",
+]
+
+
+@pytest.fixture
+def models_experiment(tracking: Tracking) -> str:
+    experiment = tracking.create_experiment("narrowed-models")
+    run = tracking.create_run(experiment, run_name="trainer", start_time=1000)
+    for i in range(12):
+        params = {"depth": str(i % 4)}
+        if i % 2:
+            params["lr"] = ["0.1", "0.01", "0.10"][i % 3]
+        model = tracking.create_logged_model(
+            experiment, f"m{i}", source_run_id=run.id if i % 3 else None,
+            model_type="sklearn" if i % 2 else "onnx", params=params,
+            tags={"team": "vision"} if i % 3 == 0 else {},
+        )  # fmt: skip
+        points = [
+            Metric("acc", (i + 4) / 16, 1, 0, model.id),
+            Metric("loss", 1 - i / 12, 1, 0, model.id),
+        ]
+        if i % 5 == 0:
+            points.append(Metric("acc", math.nan, 2, 1, model.id))  # the latest value is NaN
+        if i % 4 == 1:
+            points.append(Metric("acc", 0.9, 3, 2, model.id))  # a later value replaces it
+        tracking.log_batch(run.id, metrics=points)
+    return experiment
+
+
+@pytest.mark.parametrize("flt", MODEL_FILTERS)
+def test_narrowed_model_search_equals_the_filter_over_every_model(
+    tracking: Tracking, models_experiment: str, flt: str
+) -> None:
+    every = tracking.search_logged_models([models_experiment], max_results=1000).items
+    expected = [m.id for m in tf.select(every, flt, [], _model_value_for_test)]
+    found = tracking.search_logged_models([models_experiment], flt, max_results=1000).items
+    assert [m.id for m in found] == expected
+
+
+def _model_value_for_test(model: object, cond: tf.Condition) -> object:
+    if cond.kind == "metric":  # the latest value of the key, as the search itself reads it
+        return model.latest_metric(cond.key, [])  # type: ignore[attr-defined]
+    return tf.model_value(model, cond)  # type: ignore[arg-type]

@@ -380,9 +380,13 @@ def _by_key(ranked: Iterable[tuple[int, Metric]]) -> list[Metric]:
 
 
 def logged_model_rows(
-    conn: Connection, experiment_ids: list[str], stages: tuple[str, ...]
+    conn: Connection,
+    experiment_ids: list[str],
+    stages: tuple[str, ...],
+    where: Sequence[Any] = (),
 ) -> list[Any]:
-    query = select(tt.logged_models).where(_L.lifecycle_stage.in_(stages))
+    """Rows of the logged models in ``experiment_ids`` (newest first), optionally narrowed."""
+    query = select(tt.logged_models).where(_L.lifecycle_stage.in_(stages), *where)
     if experiment_ids:
         query = query.where(_L.experiment_id.in_([int(e) for e in experiment_ids]))
     return list(conn.execute(query.order_by(_L.created_at.desc(), _L.id.asc())).all())
