@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 
@@ -110,7 +112,7 @@ class GroupCommit(Generic[T, R]):
             raise RuntimeError("the registry is closed")
 
     def _start_committer(self) -> None:
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._committer, name=self._name, daemon=True)
             self._thread.start()
 
@@ -122,7 +124,10 @@ class GroupCommit(Generic[T, R]):
                 if not self._wanted:
                     return
                 self._wanted = False
-            self._drain()
+            try:
+                self._drain()
+            except Exception:  # (``_drain`` has handed what is left back to this loop)
+                log.exception("group commit: the committer hit an error")
 
     def _drain(self) -> None:
         """Run batches until the queue is empty (the caller has set ``_running``)."""
@@ -151,7 +156,10 @@ class GroupCommit(Generic[T, R]):
                 outcomes = [exc] * len(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
                 pending.outcome = outcome
-                pending.notify()
+                try:
+                    pending.notify()
+                except Exception:  # one waiter's failure must not strand the others
+                    log.exception("group commit: a caller could not be told its outcome")
 
 
 def _settle(future: asyncio.Future[None]) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from registre.service.group_commit import GroupCommit
+from registre.service.group_commit import GroupCommit, _Pending
 
 
 class Recorder:
@@ -122,3 +122,19 @@ def test_a_closed_group_commit_refuses_new_work() -> None:
     commit.close()
     with pytest.raises(RuntimeError, match="closed"):
         commit.submit(1)
+
+
+def test_a_waiter_that_cannot_be_told_does_not_strand_the_others() -> None:
+    """An error while handing out one caller's outcome leaves the rest of its batch served."""
+    commit = GroupCommit(lambda items: [i * 2 for i in items])
+
+    async def main() -> int:
+        def broken() -> None:
+            raise ValueError("waiter gone")
+
+        with commit._cond:  # a waiter whose notification fails, queued first
+            commit._queue.append(_Pending(1, broken))
+        return await commit.submit_async(21)
+
+    assert asyncio.run(main()) == 42
+    commit.close()
