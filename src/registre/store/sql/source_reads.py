@@ -62,7 +62,7 @@ def run_values(conn: Connection, run_id: str) -> tuple[dict[str, float], dict[st
 # models it produced under that name, and its metrics and params; a logged model, its entries
 # and values. Each is one UNION ALL with a kind column (one round of SQLAlchemy's per-statement
 # work instead of five), in these columns: kind, a, b (text), number, n1..n4 (integers).
-_ENTRY, _RUN, _OUTPUT, _METRIC, _PARAM = 1, 0, 2, 3, 4
+_RUN, _ENTRY, _OUTPUT, _METRIC, _PARAM = range(5)
 _NO_BIG = cast(null(), BigInteger)
 _A = tt.artifacts.c
 _R = tt.runs.c
@@ -86,19 +86,9 @@ def _entries_under(kind: str, owner: Any) -> Any:
     )
 
 
-_COLUMNS = ("kind", "a", "b", "number", "n1", "n2", "n3", "n4")
 _RUN_SOURCE = union_all(
-    select(
-        *(
-            c.label(n)
-            for c, n in zip(
-                (literal(_RUN), _NO_TEXT, cast(_R.experiment_id, String), _NO_NUMBER,
-                 _NO_BIG, _NO_BIG, _NO_BIG, _NO_BIG),
-                _COLUMNS,
-                strict=True,
-            )
-        )
-    ).where(_R.id == bindparam("run")),
+    select(literal(_RUN), _NO_TEXT, cast(_R.experiment_id, String), _NO_NUMBER, _NO_BIG,
+           _NO_BIG, _NO_BIG, _NO_BIG).where(_R.id == bindparam("run")),
     _entries_under("run", bindparam("run")),
     select(literal(_OUTPUT), _L.id, cast(_L.experiment_id, String), _NO_NUMBER,
            cast(_L.created_at, BigInteger), cast(func.coalesce(_O.step, literal(-1)), BigInteger),
@@ -113,18 +103,9 @@ _RUN_SOURCE = union_all(
            _NO_BIG, _NO_BIG, _NO_BIG).where(tt.run_params.c.run_id == bindparam("run")),
 )  # fmt: skip
 _MODEL_SOURCE = union_all(
-    select(
-        *(
-            c.label(n)
-            for c, n in zip(
-                (literal(_METRIC), _M.key, _NO_TEXT, _M.value, _flag(_M.is_nan),
-                 cast(_M.step, BigInteger), cast(_M.timestamp, BigInteger),
-                 cast(_M.id, BigInteger)),
-                _COLUMNS,
-                strict=True,
-            )
-        )
-    ).where(_M.model_id == bindparam("model")),
+    select(literal(_METRIC), _M.key, _NO_TEXT, _M.value, _flag(_M.is_nan),
+           cast(_M.step, BigInteger), cast(_M.timestamp, BigInteger), cast(_M.id, BigInteger))
+    .where(_M.model_id == bindparam("model")),
     _entries_under("model", bindparam("model")),
     select(literal(_PARAM), tt.logged_model_params.c.key, tt.logged_model_params.c.value,
            _NO_NUMBER, _NO_BIG, _NO_BIG, _NO_BIG, _NO_BIG)
