@@ -17,6 +17,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -38,7 +39,8 @@ class GroupCommit(Generic[T, R]):
 
     ``run_batch`` gets the items in arrival order and returns one outcome per item: a result,
     or an exception raised in that caller alone. If it raises, every caller of the batch gets
-    the exception.
+    the exception. ``turn`` (a reentrant lock's context, say the database's write turn) is
+    taken before a batch is; it stays held while the batch runs.
 
     >>> doubled = GroupCommit(lambda items: [2 * i for i in items])
     >>> doubled.submit(21)
@@ -52,8 +54,10 @@ class GroupCommit(Generic[T, R]):
         *,
         limit: int = 64,
         name: str = "registre-commit",
+        turn: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self._run_batch = run_batch
+        self._turn = turn
         self._limit = limit
         self._name = name
         self._cond = threading.Condition()
@@ -147,13 +151,19 @@ class GroupCommit(Generic[T, R]):
                 if not self._queue:
                     self._running = False
                     return
-                batch = [self._queue.popleft() for _ in range(min(self._limit, len(self._queue)))]
-            try:
-                outcomes: Sequence[object] = self._run_batch([p.item for p in batch])
-                if len(outcomes) != len(batch):
-                    raise RuntimeError("a batch returned the wrong number of outcomes")
-            except BaseException as exc:  # every caller of the batch learns why
-                outcomes = [exc] * len(batch)
+            # The batch is taken once the turn is ours: whatever queued while we waited for it
+            # (another process writing) joins this batch instead of waiting for the next.
+            with self._turn():
+                with self._cond:
+                    batch = [
+                        self._queue.popleft() for _ in range(min(self._limit, len(self._queue)))
+                    ]
+                try:
+                    outcomes: Sequence[object] = self._run_batch([p.item for p in batch])
+                    if len(outcomes) != len(batch):
+                        raise RuntimeError("a batch returned the wrong number of outcomes")
+                except BaseException as exc:  # every caller of the batch learns why
+                    outcomes = [exc] * len(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
                 pending.outcome = outcome
                 try:

@@ -74,7 +74,9 @@ class Registry:
     def __init__(self, store: SqlStore, blobs: BlobStore) -> None:
         self.store = store
         self.blobs = blobs
-        self._registrations: GroupCommit[VersionDraft, int] = GroupCommit(self._register_batch)
+        self._registrations: GroupCommit[VersionDraft, int] = GroupCommit(
+            self._register_batch, turn=store.write_turn
+        )
 
     @classmethod
     def open(cls, database_url: str, artifact_root: str, *, migrate: bool = True) -> Registry:

@@ -138,3 +138,30 @@ def test_a_waiter_that_cannot_be_told_does_not_strand_the_others() -> None:
 
     assert asyncio.run(main()) == 42
     commit.close()
+
+
+def test_callers_queued_while_the_turn_is_taken_elsewhere_join_one_batch() -> None:
+    """The batch is taken once the write turn is ours: what queued meanwhile rides along."""
+    turn = threading.RLock()
+    runner = Recorder()
+    commit = GroupCommit(runner, turn=lambda: turn)
+    results: dict[int, object] = {}
+
+    def call(i: int) -> None:
+        try:
+            results[i] = commit.submit(i)
+        except ValueError as exc:
+            results[i] = str(exc)
+
+    turn.acquire()  # another process is writing
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    while len(commit._queue) < 5:
+        threading.Event().wait(0.005)
+    turn.release()
+    for t in threads:
+        t.join(10)
+    assert [sorted(b) for b in runner.batches] == [[0, 1, 2, 3, 4]]
+    assert results == {i: (f"odd {i}" if i % 2 else i * 10) for i in range(5)}
+    commit.close()

@@ -9,7 +9,7 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,6 +188,11 @@ class SqlStore:
         self.engine.dispose()
         if self._queue is not None:
             self._queue.close()
+
+    def write_turn(self) -> AbstractContextManager[None]:
+        """This process's turn at the database's writer (reentrant: ``write`` inside it takes
+        no second turn). A no-op where the database admits concurrent writers."""
+        return self._turn()
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
