@@ -50,12 +50,9 @@ class VersionDraft:
         """The version as a read would return it once written (no alias or stage yet)."""
         n = self.new
         return ModelVersion(
-            self.name, number, Stage.NONE, _STATUSES[n.status], n.description, n.source,
+            self.name, number, Stage.NONE, VersionStatus(n.status), n.description, n.source,
             n.run_id, n.created_by, n.now, n.now, n.tags, [], n.metrics, n.params, list(n.files),
         )  # fmt: skip
-
-
-_STATUSES = {s.value: s for s in VersionStatus}
 
 
 def _registered(name: str, new: NewVersion) -> NewEvent:
@@ -390,14 +387,13 @@ class Registry:
     def _check_files(self, files: Iterable[FileEntry], stored: bool = False) -> list[FileEntry]:
         entries: dict[str, FileEntry] = {}
         for entry in files:
-            if stored and entry.size is not None:  # from the index: path and blob checked
-                if entry.path in entries:
-                    raise InvalidInput(f"file {entry.path!r} is listed twice")
-                entries[entry.path] = entry
-                continue
-            path = names.check_artifact_path(entry.path)
+            known = stored and entry.size is not None  # from the index: path and blob checked
+            path = entry.path if known else names.check_artifact_path(entry.path)
             if path in entries:
                 raise InvalidInput(f"file {path!r} is listed twice")
+            if known:
+                entries[path] = entry
+                continue
             try:
                 size = self.blobs.size(entry.digest)
             except NotFound:

@@ -45,12 +45,10 @@ class ResolvedSource:
 
     files: list[FileEntry]
     run_id: str | None
-    model_id: str | None = None  # a logged model's metrics and params come along
-    version: ModelVersion | None = None  # or those of the registered version copied
+    version: ModelVersion | None = None  # a registered version copied: its values come along
     run_exists: bool = True
-    run_verified: bool = False  # run_id was looked up while resolving
-    run_values: q.SourceRows | None = None  # run_id's metrics and params, when read already
-    model_values: q.SourceRows | None = None  # model_id's, likewise
+    run_values: q.SourceRows | None = None  # run_id's metrics and params, read while resolving
+    model_values: q.SourceRows | None = None  # a whole logged model's: they come along
 
 
 class TrackingSources:
@@ -83,10 +81,9 @@ class TrackingSources:
                 model_id, _experiment, _at, _step = max(found.outputs, key=lambda o: (o[3], o[2]))
                 model = q.model_source(conn, model_id, "")
                 return ResolvedSource(
-                    _entries(model.entries, ""), run_id, model_id, run_verified=True,
-                    run_values=found, model_values=model,
-                )  # fmt: skip
-            return ResolvedSource(files, run_id, run_verified=True, run_values=found)
+                    _entries(model.entries, ""), run_id, run_values=found, model_values=model
+                )
+            return ResolvedSource(files, run_id, run_values=found)
         if source.startswith(ARTIFACT_SCHEME):
             parts = urlsplit(source)
             if parts.query or parts.fragment or "#" in source or "?" in source or parts.netloc:
@@ -123,7 +120,7 @@ class TrackingSources:
         files = _entries(model.entries, path)
         if path:
             return ResolvedSource(files, row.source_run_id)
-        return ResolvedSource(files, row.source_run_id, row.id, model_values=model)
+        return ResolvedSource(files, row.source_run_id, model_values=model)
 
     def register(
         self,
@@ -191,16 +188,13 @@ class TrackingSources:
                 params: dict[str, str] = {}
                 if run_id:
                     run_id = check_run_id(run_id)
-                    known = resolved.run_verified and run_id == resolved.run_id
-                    if known and resolved.run_values is not None:
-                        metrics, params = resolved.run_values.metrics, resolved.run_values.params
-                    elif known or (resolved.run_exists and tq.run_row(conn, run_id) is not None):
+                    read = resolved.run_values
+                    if read is not None and run_id == resolved.run_id:
+                        metrics, params = read.metrics, read.params
+                    elif resolved.run_exists and tq.run_row(conn, run_id) is not None:
                         metrics, params = q.run_values(conn, run_id)
-                if resolved.model_id:
+                if (model := resolved.model_values) is not None:
                     # The run's latest values win: a logged model only holds those of its step.
-                    model = resolved.model_values
-                    if model is None:
-                        model = q.model_source(conn, resolved.model_id, "")
                     metrics = {**model.metrics, **metrics}
                     params = {**model.params, **params}
                 elif resolved.version is not None:
@@ -238,14 +232,9 @@ def _entries(entries: list[tuple[str, str, int]], path: str) -> list[FileEntry]:
 
 
 def _files(conn: Connection, root: ArtifactRoot, path: str) -> list[FileEntry]:
-    """The index entries at or under ``path`` of ``root`` as a version's files (relative to
-    ``path``)."""
-    prefix = f"{path}/" if path else ""
-    return [
-        FileEntry(e.path[len(prefix) :], e.digest, e.size)
-        for e in tq.artifacts_under(conn, root, path)
-        if e.path.startswith(prefix)  # the source names a directory, not a single file
-    ]
+    """The index entries at or under ``path`` of ``root`` as a version's files."""
+    entries = tq.artifacts_under(conn, root, path)
+    return _entries([(e.path, e.digest, e.size) for e in entries], path)
 
 
 # Object stores a client reads with its own credentials; the server only records the URI.

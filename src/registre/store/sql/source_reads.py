@@ -36,26 +36,6 @@ _LM = tt.run_latest_metrics.c
 
 _NO_NUMBER = cast(null(), Float)
 _NO_TEXT = cast(null(), String)
-# A run's latest metrics and its params in one statement (kind 0: metric, 1: param).
-_RUN_VALUES = union_all(
-    select(literal(0).label("kind"), _LM.key, _LM.value.label("number"), _LM.is_nan,
-           _NO_TEXT.label("text")).where(_LM.run_id == bindparam("id")),
-    select(literal(1), tt.run_params.c.key, _NO_NUMBER, literal(False), tt.run_params.c.value)
-    .where(tt.run_params.c.run_id == bindparam("id")),
-)  # fmt: skip
-
-
-def run_values(conn: Connection, run_id: str) -> tuple[dict[str, float], dict[str, str]]:
-    """A run's latest finite metric values and its params."""
-    metrics: dict[str, float] = {}
-    params: dict[str, str] = {}
-    for kind, key, number, nan, text in conn.execute(_RUN_VALUES, {"id": run_id}):
-        if kind:
-            params[key] = text
-        elif _finite(number, nan):
-            metrics[key] = number
-    return metrics, params
-
 
 # ---- a source in one statement ---------------------------------------------------------------
 # Registering ``runs:/<run>/<path>`` needs the run, its index entries under the path, the logged
@@ -86,6 +66,13 @@ def _entries_under(kind: str, owner: Any) -> Any:
     )
 
 
+_RUN_METRICS = select(
+    literal(_METRIC), _LM.key, _NO_TEXT, _LM.value, _flag(_LM.is_nan), _NO_BIG, _NO_BIG, _NO_BIG
+).where(_LM.run_id == bindparam("run"))
+_RUN_PARAMS = select(
+    literal(_PARAM), tt.run_params.c.key, tt.run_params.c.value, _NO_NUMBER, _NO_BIG, _NO_BIG,
+    _NO_BIG, _NO_BIG,
+).where(tt.run_params.c.run_id == bindparam("run"))  # fmt: skip
 _RUN_SOURCE = union_all(
     select(literal(_RUN), _NO_TEXT, cast(_R.experiment_id, String), _NO_NUMBER, _NO_BIG,
            _NO_BIG, _NO_BIG, _NO_BIG).where(_R.id == bindparam("run")),
@@ -97,11 +84,11 @@ _RUN_SOURCE = union_all(
     .outerjoin(tt.run_outputs, (_O.run_id == _L.source_run_id) & (_O.model_id == _L.id))
     .where(_L.source_run_id == bindparam("run"), _L.name == bindparam("path"),
            _L.lifecycle_stage == "active"),
-    select(literal(_METRIC), _LM.key, _NO_TEXT, _LM.value, _flag(_LM.is_nan),
-           _NO_BIG, _NO_BIG, _NO_BIG).where(_LM.run_id == bindparam("run")),
-    select(literal(_PARAM), tt.run_params.c.key, tt.run_params.c.value, _NO_NUMBER, _NO_BIG,
-           _NO_BIG, _NO_BIG, _NO_BIG).where(tt.run_params.c.run_id == bindparam("run")),
+    _RUN_METRICS,
+    _RUN_PARAMS,
 )  # fmt: skip
+# A run's latest metrics and its params alone (the values of a run other than the source's).
+_RUN_VALUES = union_all(_RUN_METRICS, _RUN_PARAMS)
 _MODEL_SOURCE = union_all(
     select(literal(_METRIC), _M.key, _NO_TEXT, _M.value, _flag(_M.is_nan),
            cast(_M.step, BigInteger), cast(_M.timestamp, BigInteger), cast(_M.id, BigInteger))
@@ -134,10 +121,18 @@ def _under(path: str) -> dict[str, Any]:
 
 def run_source(conn: Connection, run_id: str, path: str) -> SourceRows:
     """``run_id``'s rows for registering ``runs:/<run_id>/<path>``, in one statement."""
+    return _run_rows(conn.execute(_RUN_SOURCE, {"run": run_id, **_under(path)}))
+
+
+def run_values(conn: Connection, run_id: str) -> tuple[dict[str, float], dict[str, str]]:
+    """A run's latest finite metric values and its params."""
+    found = _run_rows(conn.execute(_RUN_VALUES, {"run": run_id}))
+    return found.metrics, found.params
+
+
+def _run_rows(rows: Any) -> SourceRows:
     found = SourceRows()
-    for kind, a, b, number, n1, n2, _n3, _n4 in conn.execute(
-        _RUN_SOURCE, {"run": run_id, **_under(path)}
-    ):
+    for kind, a, b, number, n1, n2, _n3, _n4 in rows:
         if kind == _ENTRY:
             found.entries.append((a, b, n1))
         elif kind == _METRIC:

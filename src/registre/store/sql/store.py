@@ -70,11 +70,7 @@ _INSERT_VERSIONS = insert(t.versions).returning(_V.id, sort_by_parameter_order=T
 _INSERT_EVENT = insert(t.events).returning(t.events.c.id)
 _INSERT_EVENTS = insert(t.events)
 _INSERT_FILES = insert(t.version_files)
-_INSERT_VALUES = (
-    (insert(t.version_metrics), "metrics"),
-    (insert(t.version_params), "params"),
-    (insert(t.version_tags), "tags"),
-)
+_INSERT_VALUES = (insert(t.version_metrics), insert(t.version_params), insert(t.version_tags))
 _ALLOCATE_BY_NAME = (
     update(t.models)
     .where(t.models.c.name == bindparam("model_name"))
@@ -326,6 +322,18 @@ class SqlStore:
         return set(conn.execute(select(t.version_files.c.digest).distinct()).scalars())
 
 
+def _version_doc(
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    params: dict[str, str],
+    aliases: list[str],
+    files: list[list[Any]],
+) -> str:
+    """A version's read document (what ``_version`` reads back), as stored on its row."""
+    doc = {"tags": tags, "metrics": metrics, "params": params, "aliases": aliases, "files": files}
+    return orjson.dumps(doc).decode()
+
+
 @dataclass(frozen=True, slots=True)
 class NewVersion:
     """A version to insert: its row, and the files, metrics, params and tags it comes with
@@ -361,13 +369,7 @@ class VersionRows:
     __slots__ = ("event", "files", "values", "version")
 
     def __init__(self, new: NewVersion, event: NewEvent) -> None:
-        doc = {
-            "tags": new.tags,
-            "metrics": new.metrics,
-            "params": new.params,
-            "aliases": [],
-            "files": [[f.path, f.digest, f.size] for f in new.files],
-        }
+        files = [[f.path, f.digest, f.size] for f in new.files]
         self.version: dict[str, Any] = {
             "model_id": None,
             "version": None,
@@ -379,17 +381,16 @@ class VersionRows:
             "created_by": new.created_by,
             "created_at": new.now,
             "updated_at": new.now,
-            "doc": orjson.dumps(doc).decode(),
+            "doc": _version_doc(new.tags, new.metrics, new.params, [], files),
         }
         self.files = [
             {"version_id": None, "path": f.path, "digest": f.digest, "size": f.size}
             for f in new.files
         ]
+        # in the order of _INSERT_VALUES
         self.values = [
-            (statement, [{"version_id": None, "key": k, "value": v} for k, v in values.items()])
-            for (statement, _attr), values in zip(
-                _INSERT_VALUES, (new.metrics, new.params, new.tags), strict=True
-            )
+            [{"version_id": None, "key": k, "value": v} for k, v in values.items()]
+            for values in (new.metrics, new.params, new.tags)
         ]
         self.event = {"at": event.at, "actor": event.actor, "action": event.action,
                       "model": event.model, "version": None, "before": event.before,
@@ -477,24 +478,21 @@ class WriteTx:
 
     def refresh_version_doc(self, version_id: int) -> None:
         """Rewrite the version's read document from its tag, metric, param, alias, file rows."""
-        doc: dict[str, Any] = {}
-        for label, table in (
-            ("tags", t.version_tags),
-            ("metrics", t.version_metrics),
-            ("params", t.version_params),
-        ):
-            doc[label] = {
+        tags, metrics, params = (
+            {
                 r.key: r.value
                 for r in self.conn.execute(select(table).where(table.c.version_id == version_id))
             }
-        doc["aliases"] = list(
+            for table in (t.version_tags, t.version_metrics, t.version_params)
+        )
+        aliases = list(
             self.conn.execute(
                 select(t.aliases.c.alias)
                 .where(t.aliases.c.version_id == version_id)
                 .order_by(t.aliases.c.alias)
             ).scalars()
         )
-        doc["files"] = [
+        files = [
             [r.path, r.digest, r.size]
             for r in self.conn.execute(
                 select(t.version_files)
@@ -502,9 +500,8 @@ class WriteTx:
                 .order_by(t.version_files.c.path)
             )
         ]
-        self.conn.execute(
-            update(t.versions).where(_V.id == version_id).values(doc=orjson.dumps(doc).decode())
-        )
+        doc = _version_doc(tags, metrics, params, aliases, files)
+        self.conn.execute(update(t.versions).where(_V.id == version_id).values(doc=doc))
 
     def allocate_version(self, model_id: int, now: int) -> int:
         """Next version number; the row update serialises concurrent writers on this model."""
@@ -550,13 +547,13 @@ class WriteTx:
             for row in v.files:
                 row["version_id"] = vid
             files.extend(v.files)
-            for (_statement, rows), into in zip(v.values, values, strict=True):
+            for rows, into in zip(v.values, values, strict=True):
                 for row in rows:
                     row["version_id"] = vid
                 into.extend(rows)
         if files:
             self.conn.execute(_INSERT_FILES, files)
-        for (statement, _attr), rows in zip(_INSERT_VALUES, values, strict=True):
+        for statement, rows in zip(_INSERT_VALUES, values, strict=True):
             if rows:
                 self.conn.execute(statement, rows)
         self.conn.execute(_INSERT_EVENTS, [v.event for v in versions])
