@@ -5,8 +5,11 @@ database's write lock, a BEGIN, a COMMIT and one statement per table. Here they 
 runner takes everything queued so far as one batch (one transaction, one statement per table)
 and hands each caller its own outcome, until the queue is empty. A caller waiting in a thread
 (``submit``) finding no runner becomes it, so a lone caller runs its own batch of one with no
-hand-off; a caller on an event loop (``submit_async``) wakes a committer thread instead and
-holds no thread while it waits.
+hand-off. A caller on an event loop (``submit_async``) holds no thread while it waits: its
+batches run in a committer thread, or, with ``on_loop`` (a database that is CPU work in this
+process, like SQLite), on the loop itself. There they run while the process has no other
+Python thread to share the interpreter lock with, so the database's single writer lock is held
+for the SQL alone; the turn is only tried on the loop, and waited for in a worker thread.
 """
 
 from __future__ import annotations
@@ -18,11 +21,22 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+
+
+class Turn(Protocol):
+    """A reentrant turn (say, at the database's writer): yields whether it is held, which is
+    always True when ``wait`` is."""
+
+    def __call__(self, wait: bool = True) -> AbstractContextManager[bool]: ...
+
+
+def _always(wait: bool = True) -> AbstractContextManager[bool]:
+    return nullcontext(True)
 
 
 class _Pending(Generic[T]):
@@ -39,8 +53,8 @@ class GroupCommit(Generic[T, R]):
 
     ``run_batch`` gets the items in arrival order and returns one outcome per item: a result,
     or an exception raised in that caller alone. If it raises, every caller of the batch gets
-    the exception. ``turn`` (a reentrant lock's context, say the database's write turn) is
-    taken before a batch is; it stays held while the batch runs.
+    the exception. ``turn`` is taken before a batch is; it stays held while the batch runs.
+    ``on_loop``: event-loop callers' batches run on their loop (see the module's text).
 
     >>> doubled = GroupCommit(lambda items: [2 * i for i in items])
     >>> doubled.submit(21)
@@ -54,10 +68,13 @@ class GroupCommit(Generic[T, R]):
         *,
         limit: int = 64,
         name: str = "registre-commit",
-        turn: Callable[[], AbstractContextManager[object]] = nullcontext,
+        turn: Turn = _always,
+        on_loop: bool = False,
     ) -> None:
         self._run_batch = run_batch
         self._turn = turn
+        self._on_loop = on_loop
+        self._loop_runner: asyncio.Task[None] | None = None
         self._limit = limit
         self._name = name
         self._cond = threading.Condition()
@@ -92,15 +109,47 @@ class GroupCommit(Generic[T, R]):
                 loop.call_soon_threadsafe(_settle, future)
 
         pending = _Pending(item, notify)
+        lead = False
         with self._cond:
             self._check_open()
             self._queue.append(pending)
             if not self._running:
-                self._running = self._wanted = True
-                self._start_committer()
-                self._cond.notify_all()
+                self._running = True
+                if self._on_loop:
+                    lead = True
+                else:
+                    self._wanted = True
+                    self._start_committer()
+                    self._cond.notify_all()
+        if lead:  # (the task keeps itself referenced until it ends)
+            self._loop_runner = loop.create_task(self._drain_on_loop())
         await asyncio.shield(future)  # a cancelled caller's item is committed all the same
         return _unwrap(pending.outcome)
+
+    async def _drain_on_loop(self) -> None:
+        """Run batches on this loop until the queue is empty, waiting for a held turn in a
+        worker thread so the loop goes on serving (and queueing) meanwhile."""
+        try:
+            while True:
+                with self._cond:
+                    if not self._queue:
+                        self._running = False
+                        return
+                with self._turn(False) as ours:
+                    if ours:
+                        batch, outcomes = self._take_batch()
+                if not ours:
+                    await asyncio.to_thread(self._wait_turn)
+                    continue
+                self._tell(batch, outcomes)
+                await asyncio.sleep(0)  # read what has arrived before the next batch
+        except BaseException:  # cancelled: the committer thread takes what is left
+            self._hand_over()
+            raise
+
+    def _wait_turn(self) -> None:
+        with self._turn():
+            pass
 
     def close(self) -> None:
         """Stop the committer thread once what is queued is done."""
@@ -138,12 +187,15 @@ class GroupCommit(Generic[T, R]):
         try:
             self._run_batches()
         except BaseException:  # interrupted: the committer thread takes what is left
-            with self._cond:
-                self._running = self._wanted = bool(self._queue)
-                if self._wanted:
-                    self._start_committer()
-                self._cond.notify_all()
+            self._hand_over()
             raise
+
+    def _hand_over(self) -> None:
+        with self._cond:
+            self._running = self._wanted = bool(self._queue)
+            if self._wanted:
+                self._start_committer()
+            self._cond.notify_all()
 
     def _run_batches(self) -> None:
         while True:
@@ -151,25 +203,31 @@ class GroupCommit(Generic[T, R]):
                 if not self._queue:
                     self._running = False
                     return
-            # The batch is taken once the turn is ours: whatever queued while we waited for it
-            # (another process writing) joins this batch instead of waiting for the next.
             with self._turn():
-                with self._cond:
-                    batch = [
-                        self._queue.popleft() for _ in range(min(self._limit, len(self._queue)))
-                    ]
-                try:
-                    outcomes: Sequence[object] = self._run_batch([p.item for p in batch])
-                    if len(outcomes) != len(batch):
-                        raise RuntimeError("a batch returned the wrong number of outcomes")
-                except BaseException as exc:  # every caller of the batch learns why
-                    outcomes = [exc] * len(batch)
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                pending.outcome = outcome
-                try:
-                    pending.notify()
-                except Exception:  # one waiter's failure must not strand the others
-                    log.exception("group commit: a caller could not be told its outcome")
+                batch, outcomes = self._take_batch()
+            self._tell(batch, outcomes)
+
+    def _take_batch(self) -> tuple[list[_Pending[T]], Sequence[object]]:
+        """Take what is queued and run it (the turn is held). The batch is taken once the turn
+        is ours: whatever queued while we waited for it (another process writing) joins it."""
+        with self._cond:
+            batch = [self._queue.popleft() for _ in range(min(self._limit, len(self._queue)))]
+        try:
+            outcomes: Sequence[object] = self._run_batch([p.item for p in batch])
+            if len(outcomes) != len(batch):
+                raise RuntimeError("a batch returned the wrong number of outcomes")
+        except BaseException as exc:  # every caller of the batch learns why
+            outcomes = [exc] * len(batch)
+        return batch, outcomes
+
+    @staticmethod
+    def _tell(batch: list[_Pending[T]], outcomes: Sequence[object]) -> None:
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            pending.outcome = outcome
+            try:
+                pending.notify()
+            except Exception:  # one waiter's failure must not strand the others
+                log.exception("group commit: a caller could not be told its outcome")
 
 
 def _settle(future: asyncio.Future[None]) -> None:

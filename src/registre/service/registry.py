@@ -72,7 +72,7 @@ class Registry:
         self.store = store
         self.blobs = blobs
         self._registrations: GroupCommit[VersionDraft, int] = GroupCommit(
-            self._register_batch, turn=store.write_turn
+            self._register_batch, turn=store.write_turn, on_loop=store.local_reads
         )
 
     @classmethod

@@ -92,11 +92,15 @@ def test_sqlite_writers_of_other_processes_wait_for_their_turn(tmp_path: Path) -
         writer.start()
         time.sleep(0.3)
         assert not entered.is_set()  # the other process holds the turn
+        with queue.turn(wait=False) as ours:  # without waiting: told at once it is taken
+            assert ours is False
         release.set()
         assert entered.wait(10)
         writer.join(10)
-        with queue.turn():  # and it was given back
-            pass
+        with queue.turn() as ours:  # and it was given back
+            assert ours is True
+        with queue.turn(wait=False) as ours:
+            assert ours is True
         queue.close()
     finally:
         release.set()
@@ -120,7 +124,32 @@ def test_without_a_lock_file_writers_fall_back_to_sqlite_locking(
 
     monkeypatch.setattr(engine.os, "open", refuse_lock_file)
     queue = engine.WriterQueue(str(tmp_path / "registre.db"))
-    with queue.turn(), queue.turn():
-        pass
+    with queue.turn(), queue.turn(wait=False) as ours:
+        assert ours is True
     queue.close()
     assert not (tmp_path / "registre.db-writers").exists()
+
+
+def test_a_turn_held_by_another_thread_is_not_taken_without_waiting(tmp_path: Path) -> None:
+    import threading
+
+    from registre.store.sql.engine import WriterQueue
+
+    queue = WriterQueue(str(tmp_path / "registre.db"))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with queue.turn():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    with queue.turn(wait=False) as ours:
+        assert ours is False
+    release.set()
+    holder.join(10)
+    with queue.turn(wait=False) as ours, queue.turn(wait=False) as again:  # re-entrant
+        assert ours is True and again is True
+    queue.close()

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pytest
 
 from registre.service.group_commit import GroupCommit, _Pending
+
+
+class LockTurn:
+    """A turn on a thread lock that another thread (standing for another process) can hold."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def __call__(self, wait: bool = True) -> Iterator[bool]:
+        held = self.lock.acquire(blocking=wait)
+        try:
+            yield held
+        finally:
+            if held:
+                self.lock.release()
 
 
 class Recorder:
@@ -142,9 +159,9 @@ def test_a_waiter_that_cannot_be_told_does_not_strand_the_others() -> None:
 
 def test_callers_queued_while_the_turn_is_taken_elsewhere_join_one_batch() -> None:
     """The batch is taken once the write turn is ours: what queued meanwhile rides along."""
-    turn = threading.RLock()
+    turn = LockTurn()
     runner = Recorder()
-    commit = GroupCommit(runner, turn=lambda: turn)
+    commit = GroupCommit(runner, turn=turn)
     results: dict[int, object] = {}
 
     def call(i: int) -> None:
@@ -153,15 +170,96 @@ def test_callers_queued_while_the_turn_is_taken_elsewhere_join_one_batch() -> No
         except ValueError as exc:
             results[i] = str(exc)
 
-    turn.acquire()  # another process is writing
+    turn.lock.acquire()  # another process is writing
     threads = [threading.Thread(target=call, args=(i,)) for i in range(5)]
     for t in threads:
         t.start()
     while len(commit._queue) < 5:
         threading.Event().wait(0.005)
-    turn.release()
+    turn.lock.release()
     for t in threads:
         t.join(10)
     assert [sorted(b) for b in runner.batches] == [[0, 1, 2, 3, 4]]
     assert results == {i: (f"odd {i}" if i % 2 else i * 10) for i in range(5)}
+    commit.close()
+
+
+def test_on_loop_event_loop_callers_batch_on_the_loop_thread() -> None:
+    threads: list[int] = []
+    batches: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        threads.append(threading.get_ident())
+        batches.append(list(items))
+        return [i * 3 for i in items]
+
+    commit = GroupCommit(run, on_loop=True)
+
+    async def main() -> tuple[list[int], int]:
+        results = await asyncio.gather(*(commit.submit_async(i) for i in range(20)))
+        return list(results), threading.get_ident()
+
+    results, loop_thread = asyncio.run(main())
+    assert results == [i * 3 for i in range(20)]
+    assert set(threads) == {loop_thread}  # no committer thread was involved
+    assert batches == [list(range(20))]  # all twenty queued before the first batch ran
+    assert commit._thread is None
+    commit.close()
+
+
+def test_on_loop_a_held_turn_is_waited_for_off_the_loop() -> None:
+    """While another writer holds the turn the loop keeps serving; what queued meanwhile is
+    committed in one batch, on the loop, once the turn is free."""
+    turn = LockTurn()
+    runner = Recorder()
+    commit = GroupCommit(runner, turn=turn, on_loop=True)
+    ran_on: list[int] = []
+    real_run = commit._run_batch
+
+    def run(items: Sequence[int]) -> Sequence[object]:
+        ran_on.append(threading.get_ident())
+        return real_run(items)
+
+    commit._run_batch = run  # type: ignore[method-assign]
+    turn.lock.acquire()  # another process is writing
+    threading.Timer(0.4, turn.lock.release).start()
+
+    async def main() -> tuple[list[object], int, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        async def one(i: int) -> object:
+            try:
+                return await commit.submit_async(i)
+            except ValueError as exc:
+                return str(exc)
+
+        beat = asyncio.ensure_future(ticker())
+        results = await asyncio.gather(*(one(i) for i in range(6)))
+        beat.cancel()
+        return list(results), ticks, threading.get_ident()
+
+    results, ticks, loop_thread = asyncio.run(main())
+    assert results == [f"odd {i}" if i % 2 else i * 10 for i in range(6)]
+    assert ticks >= 10  # the loop ran on for the 0.4 s the turn was held elsewhere
+    assert runner.batches == [list(range(6))]
+    assert ran_on == [loop_thread]
+    commit.close()
+
+
+def test_on_loop_thread_callers_are_still_served() -> None:
+    """Thread callers and loop callers share one queue whoever runs it."""
+    commit = GroupCommit(lambda items: [i + 100 for i in items], on_loop=True)
+    assert commit.submit(1) == 101
+
+    async def main() -> list[int]:
+        in_thread = asyncio.to_thread(commit.submit, 2)
+        return list(await asyncio.gather(in_thread, commit.submit_async(3)))
+
+    assert asyncio.run(main()) == [102, 103]
     commit.close()

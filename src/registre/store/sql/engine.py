@@ -13,6 +13,11 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's own locking alone
+    fcntl = None  # type: ignore[assignment]
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -92,19 +97,26 @@ class WriterQueue:
                 self._fd = None
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
-        with self._thread_lock:
+    def turn(self, wait: bool = True) -> Iterator[bool]:
+        """Hold the writers' turn; yields True. With ``wait=False`` it yields False at once
+        instead of waiting when another thread or process has it."""
+        if not self._thread_lock.acquire(blocking=wait):
+            yield False
+            return
+        try:
             self._depth += 1
+            locks = self._depth == 1 and self._fd is not None
+            if locks and not _flock(self._fd, wait):  # type: ignore[arg-type]
+                yield False
+                return
             try:
-                if self._depth == 1 and self._fd is not None:
-                    _flock(self._fd, True)
-                try:
-                    yield
-                finally:
-                    if self._depth == 1 and self._fd is not None:
-                        _flock(self._fd, False)
+                yield True
             finally:
-                self._depth -= 1
+                if locks:
+                    _unflock(self._fd)  # type: ignore[arg-type]
+        finally:
+            self._depth -= 1
+            self._thread_lock.release()
 
     def close(self) -> None:
         if self._fd is not None:
@@ -112,18 +124,24 @@ class WriterQueue:
             self._fd = None
 
 
-def _posix_flock(fd: int, exclusive: bool) -> None:
-    import fcntl
+def _posix_flock(fd: int, wait: bool) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
-    fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_UN)
+
+def _unflock(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-_flock = _posix_flock if os.name == "posix" else None
+_flock = _posix_flock if fcntl is not None else None
 
 
 @contextmanager
-def no_queue() -> Iterator[None]:
-    yield
+def no_queue(wait: bool = True) -> Iterator[bool]:
+    yield True
 
 
 def writer_queue(engine: Engine) -> WriterQueue | None:

@@ -185,10 +185,11 @@ class SqlStore:
         if self._queue is not None:
             self._queue.close()
 
-    def write_turn(self) -> AbstractContextManager[None]:
+    def write_turn(self, wait: bool = True) -> AbstractContextManager[bool]:
         """This process's turn at the database's writer (reentrant: ``write`` inside it takes
-        no second turn). A no-op where the database admits concurrent writers."""
-        return self._turn()
+        no second turn); yields True. ``wait=False`` yields False at once if another thread
+        or process has the turn. Always True where the database admits concurrent writers."""
+        return self._turn(wait)
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
