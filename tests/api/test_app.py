@@ -121,3 +121,24 @@ def test_unexpected_errors_are_logged_and_answered_generically(
     assert "hunter2" not in response.text and "RuntimeError" not in response.text
     assert "server log" in message
     assert "hunter2" in caplog.text and "Traceback" in caplog.text
+
+
+def test_a_worker_process_collects_garbage_less_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Server workers raise the collector's first threshold (searches allocate thousands of
+    short-lived objects); the app itself, embedded elsewhere, leaves the process alone."""
+    import gc
+
+    from registre.server.run import worker_app
+
+    before = gc.get_threshold()
+    monkeypatch.setenv("REGISTRE_HOME", str(tmp_path))
+    try:
+        gc.set_threshold(700, *before[1:])
+        create_app(Settings(home=tmp_path))
+        assert gc.get_threshold()[0] == 700
+        assert worker_app().title
+        assert gc.get_threshold() == (10_000, *before[1:])
+    finally:
+        gc.set_threshold(*before)
