@@ -121,7 +121,7 @@ class GroupCommit(Generic[T, R]):
                     self._wanted = True
                     self._start_committer()
                     self._cond.notify_all()
-        if lead:  # (the task keeps itself referenced until it ends)
+        if lead:  # (kept referenced here: the loop holds its tasks only weakly)
             self._loop_runner = loop.create_task(self._drain_on_loop())
         await asyncio.shield(future)  # a cancelled caller's item is committed all the same
         return _unwrap(pending.outcome)
