@@ -169,3 +169,25 @@ request = function()
   return wrk.format(nil, {json.dumps(path)})
 end
 """
+
+
+def lua_put_files(prefix: str, size: int) -> str:
+    """A wrk script PUTting ``size``-byte files, each to a new path under ``prefix`` and with
+    bytes of its own (a content-addressed store must not get away with storing one blob)."""
+    return f"""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local filler = string.rep("r", {size})
+local i = 0
+wrk.method = "PUT"
+wrk.headers["Content-Type"] = "application/octet-stream"
+request = function()
+  i = i + 1
+  local head = string.format("%d-%d-", tid, i)
+  local body = head .. filler:sub(#head + 1)
+  return wrk.format(nil, string.format("{prefix}/%d-%d.bin", tid, i), nil, body)
+end
+"""

@@ -26,11 +26,21 @@ from urllib.parse import quote
 
 import httpx
 
-from bench.common import LoadResult, free_port, lua_get, lua_post, median, process, wrk
+from bench.common import (
+    LoadResult,
+    free_port,
+    lua_get,
+    lua_post,
+    lua_put_files,
+    median,
+    process,
+    wrk,
+)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 API = "/api/2.0/mlflow"
 MODEL = "Bench"
+SMALL = 64 * 1024  # bytes: a small artifact (MLmodel, environment files, a small model)
 
 
 @contextmanager
@@ -97,6 +107,15 @@ def seed(url: str, run_id: str, versions: int) -> None:
         ).raise_for_status()
 
 
+def seed_files(url: str, prefix: str, count: int) -> list[str]:
+    """Upload ``count`` small files under ``prefix``; return their paths."""
+    paths = [f"{prefix}/seed-{i}.bin" for i in range(count)]
+    with httpx.Client(base_url=url, timeout=60) as c:
+        for path in paths:
+            c.put(path, content=os.urandom(SMALL)).raise_for_status()
+    return paths
+
+
 def transfer(url: str, run_path: str, size_mb: int, rounds: int) -> tuple[float, float]:
     chunk = os.urandom(1024 * 1024)
     up, down = [], []
@@ -132,6 +151,10 @@ def measure(name: str, server: object, args: argparse.Namespace) -> dict[str, ob
         seed(url, run_id, 50)
         search = quote(f"name='{MODEL}'")
         create = {"name": MODEL, "source": f"runs:/{run_id}/model", "run_id": run_id}
+        run = httpx.get(f"{url}{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"]
+        run_path = run["artifact_uri"].removeprefix("mlflow-artifacts:/")
+        files = f"/api/2.0/mlflow-artifacts/artifacts/{run_path}/small"
+        small = seed_files(url, files, 50)
         workloads = {
             "get model": lua_get([f"{API}/registered-models/get?name={MODEL}"]),
             "get version": lua_get(
@@ -144,6 +167,8 @@ def measure(name: str, server: object, args: argparse.Namespace) -> dict[str, ob
                 [f"{API}/model-versions/search?max_results=100&filter={search}"]
             ),
             "register version": lua_post(f"{API}/model-versions/create", json.dumps(create)),
+            "upload 64 KiB files": lua_put_files(f"{files}/put", SMALL),
+            "download 64 KiB files": lua_get(small),
         }
         results: list[LoadResult] = []
         for label, lua in workloads.items():
@@ -157,8 +182,6 @@ def measure(name: str, server: object, args: argparse.Namespace) -> dict[str, ob
             )  # fmt: skip
             results.append(runs[len(runs) // 2])
             spread[(name, label)] = (runs[0].rps, runs[-1].rps)
-        run = httpx.get(f"{url}{API}/runs/get", params={"run_id": run_id}).json()["run"]["info"]
-        run_path = run["artifact_uri"].removeprefix("mlflow-artifacts:/")
         up, down = transfer(url, run_path, args.transfer_mb, 3)
     print(f"\n{name}")
     for r in results:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from contextvars import ContextVar
 _actor: ContextVar[str | None] = ContextVar("registre_actor", default=None)
 
 
+@functools.cache  # (the process's user: looked up once, not on every write)
 def _local_user() -> str:
     try:
         return getpass.getuser()

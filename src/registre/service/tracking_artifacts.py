@@ -11,6 +11,7 @@ import itertools
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from registre.domain.entities import FileEntry, now_ms
@@ -26,14 +27,29 @@ from registre.domain.tracking import (
     parse_version_location,
 )
 from registre.service.context import current_actor
+from registre.service.group_commit import GroupCommit
 from registre.store.sql import tracking_store as q
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from registre.service.tracking import Tracking
+    from registre.store.sql.store import WriteTx
 
 MAX_PARTS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """An index entry to write, with who wrote it and when (taken in the caller's context: the
+    write may run in another caller's thread)."""
+
+    location: ArtifactLocation
+    entry: ArtifactEntry
+    action: str
+    actor: str
+    now: int
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class TrackingArtifacts:
@@ -41,6 +57,11 @@ class TrackingArtifacts:
         self.store = tracking.store
         self.registry = tracking.registry
         self.blobs = tracking.registry.blobs
+        # Concurrent uploads (a client logging a model's files in parallel) write their index
+        # entries in one transaction.
+        self._records: GroupCommit[_Record, ArtifactEntry] = GroupCommit(
+            self._record_batch, turn=self.store.write_turn, name="registre-artifacts"
+        )
 
     # ---- roots --------------------------------------------------------------------------
     def _check_root(self, conn: Connection, root: ArtifactRoot) -> None:
@@ -80,17 +101,41 @@ class TrackingArtifacts:
         self, location: ArtifactLocation, digest: str, size: int, action: str, **extra: Any
     ) -> ArtifactEntry:
         entry = ArtifactEntry(location.path, digest, size)
-        now = now_ms()
-        with self.store.write() as tx:
-            self._check_root(tx.conn, location.root)
-            q.put_artifact(tx.conn, location.root, entry, now)
-            for upload_id in extra.pop("drop_upload", ()):
-                q.delete_upload(tx.conn, upload_id)
-            tx.add_event(
-                at=now, actor=current_actor(), action=action, model=_subject(location.root),
-                after={"path": entry.path, "digest": digest, "size": size, **extra},
-            )  # fmt: skip
-        return entry
+        record = _Record(location, entry, action, current_actor(), now_ms(), extra)
+        return self._records.submit(record)
+
+    def _record_batch(self, records: Sequence[_Record]) -> list[ArtifactEntry | Exception]:
+        """Write the records in one transaction; if it fails, each alone (its own outcome)."""
+        try:
+            with self.store.write() as tx:
+                for record in records:
+                    self._write(tx, record)
+            return [r.entry for r in records]
+        except Exception as exc:
+            if len(records) == 1:
+                return [exc]
+        outcomes: list[ArtifactEntry | Exception] = []
+        for record in records:
+            try:
+                with self.store.write() as tx:
+                    self._write(tx, record)
+                outcomes.append(record.entry)
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def _write(self, tx: WriteTx, record: _Record) -> None:
+        location, entry = record.location, record.entry
+        self._check_root(tx.conn, location.root)
+        q.put_artifact(tx.conn, location.root, entry, record.now)
+        extra = dict(record.extra)
+        for upload_id in extra.pop("drop_upload", ()):
+            q.delete_upload(tx.conn, upload_id)
+        tx.add_event(
+            at=record.now, actor=record.actor, action=record.action,
+            model=_subject(location.root),
+            after={"path": entry.path, "digest": entry.digest, "size": entry.size, **extra},
+        )  # fmt: skip
 
     def open(self, path: str) -> tuple[ArtifactEntry, Iterator[bytes]]:
         """The entry of ``path`` and its bytes, verified against the digest while streaming."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -177,3 +180,68 @@ def test_a_source_without_artifacts_is_registered_by_reference(
     assert [v.version for v in registry.list_versions("Iris")] == [1, 2, 3]
     with pytest.raises(NotFound):
         tracking.sources.register("Missing", f"runs:/{run_id}/model")
+
+
+def test_concurrent_uploads_share_a_transaction_and_keep_their_own_outcomes(
+    tracking: Tracking, registry: Registry, run_root: tuple[str, str]
+) -> None:
+    """Index entries of uploads that arrive together are written in one batch; each upload
+    keeps its own actor in the audit trail, and one whose run is gone fails alone."""
+    import threading
+
+    from registre.domain.tracking import parse_proxy_location
+    from registre.service.context import acting_as
+
+    run_id, root = run_root
+    results: dict[int, object] = {}
+    batches: list[int] = []
+    write_batch = tracking.artifacts._record_batch
+
+    def counting(records):  # type: ignore[no-untyped-def]
+        batches.append(len(records))
+        return write_batch(records)
+
+    tracking.artifacts._records._run_batch = counting  # type: ignore[method-assign]
+    gone = parse_proxy_location(f"0/{'f' * 32}/artifacts/lost.bin")  # a run that never existed
+
+    def upload(i: int) -> None:
+        with acting_as(f"user-{i}"):
+            try:
+                if i == 3:
+                    tracking.artifacts._record(
+                        gone, hashlib.sha256(b"3").hexdigest(), 1, "put_artifact"
+                    )
+                    results[i] = "stored"
+                else:
+                    results[i] = tracking.artifacts.put(f"{root}/f{i}.bin", [f"{i}".encode()]).path
+            except NotFound as exc:
+                results[i] = str(exc)
+
+    held = threading.Lock()  # another writer's turn, held while all six queue
+
+    @contextmanager
+    def turn(wait: bool = True) -> Iterator[bool]:
+        with held:
+            yield True
+
+    tracking.artifacts._records._turn = turn
+    with held:
+        threads = [threading.Thread(target=upload, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(tracking.artifacts._records._queue) < 5 and time.monotonic() < deadline:
+            time.sleep(0.005)  # the first caller waits for the turn, the other five queue
+    for t in threads:
+        t.join(10)
+    assert results[3] == f"run {'f' * 32!r} does not exist in experiment 0"
+    assert {i: r for i, r in results.items() if i != 3} == {i: f"f{i}.bin" for i in (0, 1, 2, 4, 5)}
+    assert sum(batches) >= 6 and max(batches) >= 5  # (a failed batch is retried one by one)
+    assert [f.path for f in tracking.artifacts.list(root) if not f.is_dir] == [
+        f"f{i}.bin" for i in (0, 1, 2, 4, 5)
+    ]
+    with registry.store.read() as conn:
+        events = registry.store.events(conn, f"runs/{run_id}", None, 99, 0, ("put_artifact",))
+    assert sorted((e.actor, e.after["path"]) for e in events) == [
+        (f"user-{i}", f"f{i}.bin") for i in (0, 1, 2, 4, 5)
+    ]

@@ -161,6 +161,27 @@ def test_tracking_messages(http: TestClient) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "size", [0, 1, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024 + 5], ids=lambda n: f"{n}B"
+)
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_uploads_small_and_streamed_store_the_same_bytes(
+    http: TestClient, size: int, framing: str
+) -> None:
+    """Small bodies with a Content-Length are received whole, the rest streamed: both store
+    exactly what was sent."""
+    run_id = http.post(f"{API}/runs/create", json={"experiment_id": "0"}).json()["run"]["info"][
+        "run_id"
+    ]
+    data = hashlib.sha256(str(size).encode()).digest() * (size // 32 + 1)
+    data = data[:size]
+    url = f"{PROXY}/artifacts/0/{run_id}/artifacts/f.bin"
+    content = data if framing == "content-length" else iter([data[: size // 2], data[size // 2 :]])
+    put = http.put(url, content=content)
+    assert put.status_code == 200 and put.headers["etag"] == f'"{hashlib.sha256(data).hexdigest()}"'
+    assert http.get(url).content == data
+
+
 def test_proxy_streams_verified_bytes_and_multipart_parts_come_back(http: TestClient) -> None:
     run_id, _ = _logged_model(http)
     root = f"0/{run_id}/artifacts"

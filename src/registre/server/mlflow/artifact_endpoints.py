@@ -9,6 +9,7 @@ Paths outside any run or logged model are files of the proxy's own namespace.
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import posixpath
 import unicodedata
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from registre.domain.errors import InvalidInput
@@ -27,15 +29,35 @@ from registre.server.mlflow.routing import Call, Endpoint, json_response
 from registre.server.streams import coalesce, consume_in_thread, iterate_in_thread
 
 Message = dict[str, Any]
+SMALL_UPLOAD = 1024 * 1024  # bytes: received whole before it is stored
 
 
 async def upload(call: Call) -> Response:
     path = call.path["path"]
     artifacts = call.tracking.artifacts
-    await run_in_threadpool(artifacts.locate_writable, path)  # refuse before reading the body
+    # Refuse before reading the body (in place when the read is CPU work here, SQLite).
+    if call.registry.local_reads:
+        artifacts.locate_writable(path)
+    else:
+        await run_in_threadpool(artifacts.locate_writable, path)
     body = coalesce(call.request.stream(), call.max_upload)
-    entry = await consume_in_thread(body, lambda chunks: artifacts.put(path, chunks), call.executor)
+    if _declared_size(call.request) <= SMALL_UPLOAD:
+        # A small file (most of a model's): received whole, then stored in one trip to a
+        # thread, without streaming machinery.
+        chunks = [chunk async for chunk in body]
+        loop = asyncio.get_running_loop()
+        entry = await loop.run_in_executor(call.executor, artifacts.put, path, chunks)
+    else:
+        entry = await consume_in_thread(
+            body, lambda chunks: artifacts.put(path, chunks), call.executor
+        )
     return json_response({}, headers={"ETag": f'"{entry.digest}"'})
+
+
+def _declared_size(request: Request) -> int:
+    """The body's Content-Length; unknown (chunked) counts as large."""
+    length = request.headers.get("content-length", "")
+    return int(length) if length.isdigit() else SMALL_UPLOAD + 1
 
 
 async def download(call: Call) -> Response:

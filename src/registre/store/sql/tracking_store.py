@@ -397,19 +397,28 @@ def _root(root: ArtifactRoot) -> Any:
     return and_(_A.root_kind == root.kind, _A.root_id == root.id)
 
 
+# Every artifact upload and download: built once with bind parameters.
+_AT_PATH = (
+    _A.root_kind == bindparam("root_kind"),
+    _A.root_id == bindparam("root_id"),
+    _A.path == bindparam("path"),
+)
+_DELETE_ARTIFACT = delete(tt.artifacts).where(*_AT_PATH)
+_INSERT_ARTIFACT = insert(tt.artifacts)
+_ARTIFACT = select(_A.path, _A.digest, _A.size).where(*_AT_PATH)
+
+
 def put_artifact(conn: Connection, root: ArtifactRoot, entry: ArtifactEntry, now: int) -> None:
-    conn.execute(delete(tt.artifacts).where(_root(root), _A.path == entry.path))
-    conn.execute(
-        insert(tt.artifacts).values(
-            root_kind=root.kind, root_id=root.id, path=entry.path, digest=entry.digest,
-            size=entry.size, created_at=now,
-        )
-    )  # fmt: skip
+    at = {"root_kind": root.kind, "root_id": root.id, "path": entry.path}
+    conn.execute(_DELETE_ARTIFACT, at)
+    conn.execute(_INSERT_ARTIFACT, {**at, "digest": entry.digest, "size": entry.size,
+                                    "created_at": now})  # fmt: skip
 
 
 def artifact(conn: Connection, root: ArtifactRoot, path: str) -> ArtifactEntry | None:
-    row = conn.execute(select(tt.artifacts).where(_root(root), _A.path == path)).first()
-    return None if row is None else ArtifactEntry(row.path, row.digest, row.size)
+    row = conn.execute(_ARTIFACT, {"root_kind": root.kind, "root_id": root.id, "path": path})
+    found = row.first()
+    return None if found is None else ArtifactEntry(*found)
 
 
 def _under(path: str) -> Any:
