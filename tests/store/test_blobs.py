@@ -314,3 +314,24 @@ def test_local_uploads_start_writeback_as_they_arrive(tmp_path: Path) -> None:
     stored = store.put(chunked(data, MiB))
     assert stored.digest == sha256(data)
     assert b"".join(store.open(stored.digest)) == data
+
+
+def test_local_blobs_are_read_only_and_a_damaged_one_is_replaced_on_reupload(
+    tmp_path: Path,
+) -> None:
+    import os
+    import stat
+
+    store = LocalBlobStore(tmp_path / "blobs")
+    data = payload(70_000)
+    digest = store.put([data]).digest
+    path = tmp_path / "blobs" / "sha256" / digest[:2] / digest
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    os.utime(path, (1, 1))
+    store.put([data])  # intact: kept, its age refreshed (garbage collection's grace period)
+    assert path.stat().st_mtime > 1
+    path.chmod(0o644)
+    path.write_bytes(data[:-1])  # damaged on disk (wrong size)
+    assert store.put([data]).digest == digest
+    assert path.read_bytes() == data and stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []  # no temporary file left

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -58,22 +59,25 @@ class LocalBlobStore:
                         _start_writeback(fd, started, size - started)
                         started = size
                 out.flush()
-                os.fsync(out.fileno())
+                os.fchmod(fd, 0o444)
+                os.fsync(fd)
             digest = hasher.hexdigest()
             if expected_digest is not None and digest != expected_digest:
                 raise IntegrityError(
                     f"uploaded bytes hash to {digest}, not the announced {expected_digest}"
                 )
             final = self._path(digest)
-            if final.is_file() and final.stat().st_size == size:
+            if _size_of(final) == size:
                 os.unlink(tmp_name)
                 # A re-upload refreshes the blob's age, which garbage collection's grace
                 # period relies on (it may be about to be referenced again).
                 os.utime(final)
             else:  # absent, or damaged (wrong size): the fresh bytes replace it
-                final.parent.mkdir(exist_ok=True)
-                os.chmod(tmp_name, 0o444)
-                os.replace(tmp_name, final)
+                try:
+                    os.replace(tmp_name, final)
+                except FileNotFoundError:  # the first blob of its shard directory
+                    final.parent.mkdir(exist_ok=True)
+                    os.replace(tmp_name, final)
                 _fsync_dir(final.parent)
             return StoredBlob(digest, size)
         except BaseException:
@@ -142,6 +146,15 @@ def _writeback_starter() -> Callable[[int, int, int], object] | None:
 
 
 _start_writeback = _writeback_starter()
+
+
+def _size_of(path: Path) -> int | None:
+    """The size of the regular file at ``path``; None if there is none."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _fsync_dir(path: Path) -> None:
