@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from registre.server.mlflow import artifact_endpoints, registry_endpoints, tracking_endpoints
-from registre.server.mlflow.routing import Services, build_routes
+from registre.server.mlflow.routing import RouteTable, Services, build_routes
 from registre.service.registry import Registry
 from registre.service.tracking import Tracking
 
@@ -24,23 +24,26 @@ __all__ = ["mlflow_routes", "mount_mlflow"]
 def mlflow_routes(
     registry: Registry | None = None, tracking: Tracking | None = None
 ) -> list[BaseRoute]:
-    """Routes for every MLflow endpoint Registre serves, plus JSON 404s under its prefixes.
+    """Routes for every MLflow endpoint Registre serves, plus JSON 404s under its prefixes, as
+    one table (see ``RouteTable``).
 
     Without ``registry``/``tracking`` they are taken from ``app.state`` at request time.
     None of them is in the OpenAPI document.
     """
-    return list(
-        build_routes(
-            [
-                (API_PREFIXES, tracking_endpoints.ENDPOINTS + registry_endpoints.ENDPOINTS),
-                (("/ajax-api/2.0/mlflow",), artifact_endpoints.AJAX_ENDPOINTS),
-                (("",), artifact_endpoints.UI_ENDPOINTS),
-                (ARTIFACT_PREFIXES, artifact_endpoints.ENDPOINTS),
-                (V3_PREFIXES, artifact_endpoints.INFO_ENDPOINTS),
-            ],
-            Services(registry, tracking),
+    return [
+        RouteTable(
+            build_routes(
+                [
+                    (API_PREFIXES, tracking_endpoints.ENDPOINTS + registry_endpoints.ENDPOINTS),
+                    (("/ajax-api/2.0/mlflow",), artifact_endpoints.AJAX_ENDPOINTS),
+                    (("",), artifact_endpoints.UI_ENDPOINTS),
+                    (ARTIFACT_PREFIXES, artifact_endpoints.ENDPOINTS),
+                    (V3_PREFIXES, artifact_endpoints.INFO_ENDPOINTS),
+                ],
+                Services(registry, tracking),
+            )
         )
-    )
+    ]
 
 
 def mount_mlflow(
