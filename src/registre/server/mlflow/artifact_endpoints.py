@@ -35,19 +35,15 @@ SMALL_UPLOAD = 1024 * 1024  # bytes: received whole before it is stored
 async def upload(call: Call) -> Response:
     path = call.path["path"]
     artifacts = call.tracking.artifacts
-    # Refuse before reading the body (in place when the read is CPU work here, SQLite).
-    if call.registry.local_reads:
-        artifacts.locate_writable(path)
-    else:
-        await run_in_threadpool(artifacts.locate_writable, path)
     body = coalesce(call.request.stream(), call.max_upload)
     if _declared_size(call.request) <= SMALL_UPLOAD:
-        # A small file (most of a model's): received whole, then stored in one trip to a
-        # thread, without streaming machinery.
+        # A small file (most of a model's): received whole, then checked and stored in one
+        # trip to a thread (``put`` refuses a bad target before storing a byte).
         chunks = [chunk async for chunk in body]
         loop = asyncio.get_running_loop()
         entry = await loop.run_in_executor(call.executor, artifacts.put, path, chunks)
     else:
+        await run_in_threadpool(artifacts.locate_writable, path)  # refuse before reading on
         entry = await consume_in_thread(
             body, lambda chunks: artifacts.put(path, chunks), call.executor
         )
