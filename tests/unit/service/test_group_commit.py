@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pytest
@@ -26,6 +26,18 @@ class LockTurn:
         finally:
             if held:
                 self.lock.release()
+
+
+def _caller(commit: GroupCommit[int, int], results: dict[int, object]) -> Callable[[int], None]:
+    """A thread target submitting ``i`` and keeping its outcome (a failure as its text)."""
+
+    def call(i: int) -> None:
+        try:
+            results[i] = commit.submit(i)
+        except ValueError as exc:
+            results[i] = str(exc)
+
+    return call
 
 
 class Recorder:
@@ -62,12 +74,7 @@ def test_callers_queued_behind_a_running_batch_share_the_next_one() -> None:
     commit = GroupCommit(runner)
     runner.release.clear()
     results: dict[int, object] = {}
-
-    def call(i: int) -> None:
-        try:
-            results[i] = commit.submit(i)
-        except ValueError as exc:
-            results[i] = str(exc)
+    call = _caller(commit, results)
 
     first = threading.Thread(target=call, args=(0,))
     first.start()
@@ -163,12 +170,7 @@ def test_callers_queued_while_the_turn_is_taken_elsewhere_join_one_batch() -> No
     runner = Recorder()
     commit = GroupCommit(runner, turn=turn)
     results: dict[int, object] = {}
-
-    def call(i: int) -> None:
-        try:
-            results[i] = commit.submit(i)
-        except ValueError as exc:
-            results[i] = str(exc)
+    call = _caller(commit, results)
 
     turn.lock.acquire()  # another process is writing
     threads = [threading.Thread(target=call, args=(i,)) for i in range(5)]

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from registre.server.mlflow import artifact_endpoints, registry_endpoints, tracking_endpoints
-from registre.server.mlflow.routing import RouteTable, Services, build_routes
+from registre.server.mlflow.routing import Services, build_routes
 from registre.service.registry import Registry
 from registre.service.tracking import Tracking
 
@@ -31,17 +31,15 @@ def mlflow_routes(
     None of them is in the OpenAPI document.
     """
     return [
-        RouteTable(
-            build_routes(
-                [
-                    (API_PREFIXES, tracking_endpoints.ENDPOINTS + registry_endpoints.ENDPOINTS),
-                    (("/ajax-api/2.0/mlflow",), artifact_endpoints.AJAX_ENDPOINTS),
-                    (("",), artifact_endpoints.UI_ENDPOINTS),
-                    (ARTIFACT_PREFIXES, artifact_endpoints.ENDPOINTS),
-                    (V3_PREFIXES, artifact_endpoints.INFO_ENDPOINTS),
-                ],
-                Services(registry, tracking),
-            )
+        build_routes(
+            [
+                (API_PREFIXES, tracking_endpoints.ENDPOINTS + registry_endpoints.ENDPOINTS),
+                (("/ajax-api/2.0/mlflow",), artifact_endpoints.AJAX_ENDPOINTS),
+                (("",), artifact_endpoints.UI_ENDPOINTS),
+                (ARTIFACT_PREFIXES, artifact_endpoints.ENDPOINTS),
+                (V3_PREFIXES, artifact_endpoints.INFO_ENDPOINTS),
+            ],
+            Services(registry, tracking),
         )
     ]
 

@@ -222,9 +222,10 @@ _ROUTE = "registre.mlflow_route"
 
 def build_routes(
     groups: Iterable[tuple[tuple[str, ...], list[Endpoint]]], services: Services
-) -> list[Route]:
+) -> RouteTable:
     """One route per (prefix, path) dispatching on the method, then a JSON 404 catch-all per
-    prefix. Static paths come before parameterised ones (``search`` before ``{model_id}``)."""
+    prefix, in one table. Static paths come before parameterised ones (``search`` before
+    ``{model_id}``)."""
     routes: list[Route] = []
     catch_alls: list[Route] = []
     for prefixes, endpoints in groups:
@@ -245,4 +246,4 @@ def build_routes(
                     Route(prefix + "/{rest:path}", _unknown, methods=ALL_METHODS,
                           include_in_schema=False)
                 )  # fmt: skip
-    return routes + catch_alls
+    return RouteTable(routes + catch_alls)
