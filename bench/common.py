@@ -88,8 +88,18 @@ def process(cmd: list[str], env: dict[str, str], health_url: str, log: Path) -> 
 
 
 @contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A fresh directory for one benchmark's server data, removed afterwards (runs write GBs)."""
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as tmp:
+        yield Path(tmp)
+
+
+@contextmanager
 def registre_server(workers: int, home: Path | None = None) -> Iterator[str]:
-    home = home or Path(tempfile.mkdtemp(prefix="registre-bench-"))
+    if home is None:
+        with scratch("registre-bench-") as fresh, registre_server(workers, fresh) as url:
+            yield url
+        return
     port = free_port()
     cmd = [sys.executable, "-m", "registre.server", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers)]  # fmt: skip

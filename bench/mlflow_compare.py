@@ -1,7 +1,7 @@
 """The same MLflow-REST workload against `mlflow server` and against Registre, one after the other.
 
     .venv/bin/python -m bench.mlflow_compare [--workers 2] [--duration 10] [--warmup 2]
-        [--repeat 3] [--transfer-mb 256]
+        [--repeat 3] [--transfer-mb 256] [--transfers 5]
 
 Both servers run with SQLite and proxied artifacts on local disk, the same number of workers,
 on this machine; wrk drives the REST calls at 16 connections; the official mlflow client times
@@ -16,7 +16,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -34,6 +33,8 @@ from bench.common import (
     lua_put_files,
     median,
     process,
+    registre_server,
+    scratch,
     wrk,
 )
 
@@ -45,7 +46,11 @@ SMALL = 64 * 1024  # bytes: a small artifact (MLmodel, environment files, a smal
 
 @contextmanager
 def mlflow_server(workers: int) -> Iterator[str]:
-    home = Path(tempfile.mkdtemp(prefix="mlflow-bench-"))
+    with scratch("mlflow-bench-") as home:
+        yield from _mlflow_server(workers, home)
+
+
+def _mlflow_server(workers: int, home: Path) -> Iterator[str]:
     port = free_port()
     mlflow = Path(sys.executable).with_name("mlflow")
     cmd = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port),
@@ -53,17 +58,6 @@ def mlflow_server(workers: int) -> Iterator[str]:
            "--artifacts-destination", str(home / "artifacts")]  # fmt: skip
     env = {"PATH": f"{mlflow.parent}:{os.environ['PATH']}"}
     with process(cmd, env, f"http://127.0.0.1:{port}/health", home / "server.log"):
-        yield f"http://127.0.0.1:{port}"
-
-
-@contextmanager
-def registre_server(workers: int) -> Iterator[str]:
-    home = Path(tempfile.mkdtemp(prefix="registre-bench-"))
-    port = free_port()
-    cmd = [sys.executable, "-m", "registre.server", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers)]  # fmt: skip
-    with process(cmd, {"REGISTRE_HOME": str(home)}, f"http://127.0.0.1:{port}/health",
-                 home / "server.log"):  # fmt: skip
         yield f"http://127.0.0.1:{port}"
 
 
@@ -117,28 +111,47 @@ def seed_files(url: str, prefix: str, count: int) -> list[str]:
 
 
 def transfer(url: str, run_path: str, size_mb: int, rounds: int) -> tuple[float, float]:
+    """Median upload and download MB/s of one ``size_mb`` file through the artifact proxy.
+
+    The host's dirty pages are flushed before each timed transfer, so neither server pays for
+    writes made before its measurement (a server that does not fsync leaves them behind).
+    """
     chunk = os.urandom(1024 * 1024)
     up, down = [], []
     with httpx.Client(base_url=url, timeout=600) as c:
         for r in range(rounds):
             path = f"/api/2.0/mlflow-artifacts/artifacts/{run_path}/big-{r}.bin"
-
-            def body() -> Iterator[bytes]:
-                for _ in range(size_mb):
-                    yield chunk
-
+            os.sync()
             started = time.perf_counter()
-            c.put(path, content=body()).raise_for_status()
+            put_big(c, path, size_mb, chunk)
             up.append(size_mb / (time.perf_counter() - started))
+            os.sync()
             started = time.perf_counter()
-            got = 0
-            with c.stream("GET", path) as res:
-                res.raise_for_status()
-                for part in res.iter_raw():  # as received: no re-chunking copies here
-                    got += len(part)
+            get_big(c, path, size_mb)
             down.append(size_mb / (time.perf_counter() - started))
-            assert got == size_mb * 1024 * 1024, got
     return median(up), median(down)
+
+
+def put_big(client: httpx.Client, path: str, size_mb: int, chunk: bytes) -> None:
+    """PUT ``size_mb`` copies of a 1 MiB ``chunk``, streamed with its Content-Length (as the
+    official client sends a file)."""
+
+    def body() -> Iterator[bytes]:
+        for _ in range(size_mb):
+            yield chunk
+
+    length = {"Content-Length": str(size_mb * len(chunk))}
+    client.put(path, content=body(), headers=length).raise_for_status()
+
+
+def get_big(client: httpx.Client, path: str, size_mb: int) -> None:
+    """GET ``path``, reading the body as it arrives (no re-chunking copies here)."""
+    got = 0
+    with client.stream("GET", path) as res:
+        res.raise_for_status()
+        for part in res.iter_raw():
+            got += len(part)
+    assert got == size_mb * 1024 * 1024, got
 
 
 # (server, workload) -> (lowest, highest) req/s over the repeated runs
@@ -182,7 +195,7 @@ def measure(name: str, server: object, args: argparse.Namespace) -> dict[str, ob
             )  # fmt: skip
             results.append(runs[len(runs) // 2])
             spread[(name, label)] = (runs[0].rps, runs[-1].rps)
-        up, down = transfer(url, run_path, args.transfer_mb, 3)
+        up, down = transfer(url, run_path, args.transfer_mb, args.transfers)
     print(f"\n{name}")
     for r in results:
         print("  " + r.row())
@@ -198,6 +211,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per workload (median)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--transfer-mb", type=int, default=256)
+    parser.add_argument("--transfers", type=int, default=5, help="timed transfers (median)")
     parser.add_argument("--rounds", type=int, default=5, help="log-and-register repetitions")
     args = parser.parse_args()
     subprocess.run(["wrk", "--version"], capture_output=True, check=False)

@@ -14,14 +14,13 @@ import io
 import json
 import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 
-from bench.common import LoadResult, lua_get, lua_post, median, registre_server, wrk
+from bench.common import LoadResult, lua_get, lua_post, median, registre_server, scratch, wrk
 from registre.config import load_settings
 from registre.domain.entities import FileEntry, Stage, now_ms
 from registre.service.registry import Registry
@@ -107,51 +106,51 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="registre-bench-"))
-    digest = seed(home, args.versions)
-    results: list[LoadResult] = []
-    with registre_server(args.workers, home) as base:
-        models = [f"/api/v1/models/bench-{m:04d}" for m in range(0, MODELS, 7)]
-        load = dict(base_url=base, connections=args.connections, duration=args.duration)
-        wrk("warm-up", lua=lua_get(models), **{**load, "duration": 2})  # type: ignore[arg-type]
-        results.append(wrk("get model", lua=lua_get(models), **load))  # type: ignore[arg-type]
-        per_model = max(1, args.versions // MODELS)
-        versions = [f"{m}/versions/{1 + i % per_model}" for i, m in enumerate(models)]
-        results.append(wrk("get version", lua=lua_get(versions), **load))  # type: ignore[arg-type]
-        aliases = [f"{m}/resolve/@champion" for m in models]
-        results.append(wrk("resolve alias", lua=lua_get(aliases), **load))  # type: ignore[arg-type]
-        searches = [
-            "/api/v1/versions?max_results=100&filter="
-            + quote(f"name = 'bench-{m:04d}' and metrics.accuracy > 0.5")
-            for m in range(0, MODELS, 13)
-        ]
-        results.append(wrk("search (name + metric)", lua=lua_get(searches), **load))  # type: ignore[arg-type]
-        heavy = "/api/v1/versions?max_results=100&filter=" + quote(
-            "metrics.accuracy > 0.9 and stage = 'Production'"
-        )
-        results.append(wrk("search (metric + stage, 100k)", lua=lua_get([heavy]), **load))  # type: ignore[arg-type]
-        single = wrk(
-            "search 100k, 1 connection", base, lua_get([heavy]), connections=1,
-            duration=args.duration, threads=1,
-        )  # fmt: skip
-        results.append(single)
-        body = json.dumps({"files": [{"path": "model.bin", "digest": digest, "size": 17}]})
-        httpx.post(f"{base}/api/v1/models", json={"name": "registrations"}).raise_for_status()
-        results.append(
-            wrk(
-                "register version",
-                lua=lua_post("/api/v1/models/registrations/versions", body),
-                **load,
-            )  # type: ignore[arg-type]
-        )
-        versions_made = httpx.get(f"{base}/api/v1/models/registrations").json()["latest_version"]
-        up, down = transfer(base, args.transfer_mb, 3)
+    with scratch("registre-bench-") as home:
+        digest = seed(home, args.versions)
+        results: list[LoadResult] = []
+        with registre_server(args.workers, home) as base:
+            models = [f"/api/v1/models/bench-{m:04d}" for m in range(0, MODELS, 7)]
+            load = dict(base_url=base, connections=args.connections, duration=args.duration)
+            wrk("warm-up", lua=lua_get(models), **{**load, "duration": 2})  # type: ignore[arg-type]
+            results.append(wrk("get model", lua=lua_get(models), **load))  # type: ignore[arg-type]
+            per_model = max(1, args.versions // MODELS)
+            versions = [f"{m}/versions/{1 + i % per_model}" for i, m in enumerate(models)]
+            results.append(wrk("get version", lua=lua_get(versions), **load))  # type: ignore[arg-type]
+            aliases = [f"{m}/resolve/@champion" for m in models]
+            results.append(wrk("resolve alias", lua=lua_get(aliases), **load))  # type: ignore[arg-type]
+            searches = [
+                "/api/v1/versions?max_results=100&filter="
+                + quote(f"name = 'bench-{m:04d}' and metrics.accuracy > 0.5")
+                for m in range(0, MODELS, 13)
+            ]
+            results.append(wrk("search (name + metric)", lua=lua_get(searches), **load))  # type: ignore[arg-type]
+            heavy = "/api/v1/versions?max_results=100&filter=" + quote(
+                "metrics.accuracy > 0.9 and stage = 'Production'"
+            )
+            results.append(wrk("search (metric + stage, 100k)", lua=lua_get([heavy]), **load))  # type: ignore[arg-type]
+            single = wrk(
+                "search 100k, 1 connection", base, lua_get([heavy]), connections=1,
+                duration=args.duration, threads=1,
+            )  # fmt: skip
+            results.append(single)
+            body = json.dumps({"files": [{"path": "model.bin", "digest": digest, "size": 17}]})
+            httpx.post(f"{base}/api/v1/models", json={"name": "registrations"}).raise_for_status()
+            results.append(
+                wrk(
+                    "register version",
+                    lua=lua_post("/api/v1/models/registrations/versions", body),
+                    **load,
+                )  # type: ignore[arg-type]
+            )
+            made = httpx.get(f"{base}/api/v1/models/registrations").json()["latest_version"]
+            up, down = transfer(base, args.transfer_mb, 3)
 
     print(f"\nRegistre native API, {args.workers} workers, {args.connections} connections, "
           f"{args.versions} versions, {os.cpu_count()} cores")  # fmt: skip
     for r in results:
         print(r.row())
-    print(f"{'registrations recorded':<34} {versions_made} (1..N, checked by number)")
+    print(f"{'registrations recorded':<34} {made} (1..N, checked by number)")
     print(f"{'upload ' + str(args.transfer_mb) + ' MiB':<34} {up:9.0f} MB/s (median of 3)")
     print(f"{'download ' + str(args.transfer_mb) + ' MiB':<34} {down:9.0f} MB/s (median of 3)")
     if args.json:

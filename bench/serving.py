@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import free_port, lua_post, wrk
+from bench.common import free_port, lua_post, scratch, wrk
 
 BIN = Path(sys.executable).parent
 COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
@@ -125,22 +124,22 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="registre-bench-serving-"))
-    home = work / "registry"
-    directories = make_models(home)
-    env = {
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # mlflow runs `uvicorn`
-        "REGISTRE_HOME": str(home),
-    }
-    rows: list[Row] = []
-    for model, directory in directories.items():
-        mlflow = [str(BIN / "mlflow"), "models", "serve", "-m", str(directory),
-                  "--env-manager", "local", "--host", "127.0.0.1"]  # fmt: skip
-        registre = [str(BIN / "registre"), "serve", f"models:/{model}/Production"]
-        for server, command in (("mlflow", mlflow), ("registre", registre)):
-            with started(command, env, work / f"{server}-{model}.log") as (url, startup):
-                rows += measure(model, server, url, startup, args.connections, args.duration)
+    with scratch("registre-bench-serving-") as work:
+        home = work / "registry"
+        directories = make_models(home)
+        env = {
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # mlflow runs `uvicorn`
+            "REGISTRE_HOME": str(home),
+        }
+        rows: list[Row] = []
+        for model, directory in directories.items():
+            mlflow = [str(BIN / "mlflow"), "models", "serve", "-m", str(directory),
+                      "--env-manager", "local", "--host", "127.0.0.1"]  # fmt: skip
+            registre = [str(BIN / "registre"), "serve", f"models:/{model}/Production"]
+            for server, command in (("mlflow", mlflow), ("registre", registre)):
+                with started(command, env, work / f"{server}-{model}.log") as (url, startup):
+                    rows += measure(model, server, url, startup, args.connections, args.duration)
 
     print("\n| model | server | conns | req/s | p50 ms | p99 ms | errors | start→1st prediction |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")

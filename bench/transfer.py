@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from bench.common import free_port, process
+from bench.mlflow_compare import get_big, put_big
 
 MIB = 1024 * 1024
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -144,28 +145,14 @@ class Target:
         # With --only down, every round reads the file the warm-up wrote.
         name = f"big-{-1 if only == 'down' else n}.bin"
         path = f"/api/2.0/mlflow-artifacts/artifacts/{self.run_path}/{name}"
-
-        def body() -> Iterator[bytes]:
-            for _ in range(size_mb):
-                yield chunk
-
         if only != "down":
-            server, client, wall = self._timed(
-                lambda: self.client.put(path, content=body()).raise_for_status()
-            )
+            os.sync()  # as bench.mlflow_compare: no writeback left over from before
+            server, client, wall = self._timed(lambda: put_big(self.client, path, size_mb, chunk))
             self.results["up"].append((size_mb / wall, server, client))
         if only == "up":
             return
-
-        def download() -> None:
-            got = 0
-            with self.client.stream("GET", path) as res:
-                res.raise_for_status()
-                for part in res.iter_raw():  # as in bench.mlflow_compare
-                    got += len(part)
-            assert got == size_mb * MIB, got
-
-        server, client, wall = self._timed(download)
+        os.sync()
+        server, client, wall = self._timed(lambda: get_big(self.client, path, size_mb))
         self.results["down"].append((size_mb / wall, server, client))
 
     def _timed(self, action: Any) -> tuple[float, float, float]:
