@@ -157,3 +157,96 @@ def test_iterate_in_thread_yields_everything_then_closes_the_source(
     closed.clear()
     assert len(asyncio.run(run(3))) == 3  # the client went away after three chunks
     assert closed.wait(5)
+
+
+def test_iterate_in_thread_reads_ahead_while_the_consumer_is_busy(
+    executor: ThreadPoolExecutor,
+) -> None:
+    read: list[int] = []
+
+    def blocks() -> Iterator[bytes]:
+        for i in range(20):
+            read.append(i)
+            yield bytes([i])
+
+    async def run() -> tuple[list[bytes], list[int]]:
+        got, seen_ahead = [], []
+        async for chunk in iterate_in_thread(blocks(), executor, ahead=3):
+            await asyncio.sleep(0.02)  # sending this chunk: the thread reads on meanwhile
+            seen_ahead.append(len(read) - len(got) - 1)
+            got.append(chunk)
+        return got, seen_ahead
+
+    got, seen_ahead = asyncio.run(run())
+    assert got == [bytes([i]) for i in range(20)]
+    # while a chunk was being sent, the next ones were already read: up to 3 queued, plus
+    # at most one being read when the queue had just made room
+    assert max(seen_ahead) >= 3
+    assert max(seen_ahead) <= 4
+
+
+def test_a_slow_consumer_holds_no_thread() -> None:
+    # One thread for two downloads: the first client reads a chunk and then waits while the
+    # second downloads everything. A reader that waited for room would hold the only thread.
+    def blocks(tag: int) -> Iterator[bytes]:
+        for i in range(10):
+            yield bytes([tag, i])
+
+    async def run(pool: ThreadPoolExecutor) -> tuple[list[bytes], list[bytes]]:
+        slow = cast(AsyncGenerator[bytes, None], iterate_in_thread(blocks(1), pool, ahead=2))
+        first = [await slow.__anext__()]
+        await asyncio.sleep(0.05)  # the reader filled the queue and left
+        fast = [chunk async for chunk in iterate_in_thread(blocks(2), pool, ahead=2)]
+        rest = [chunk async for chunk in slow]
+        return first + rest, fast
+
+    with ThreadPoolExecutor(1) as pool:
+        slow, fast = asyncio.run(asyncio.wait_for(run(pool), 10))
+    assert slow == [bytes([1, i]) for i in range(10)]
+    assert fast == [bytes([2, i]) for i in range(10)]
+
+
+def test_a_source_error_comes_after_the_chunks_before_it(executor: ThreadPoolExecutor) -> None:
+    def blocks() -> Iterator[bytes]:
+        yield b"a"
+        yield b"b"
+        raise OSError("disk gone")
+
+    async def run() -> list[bytes]:
+        got = []
+        with pytest.raises(OSError, match="disk gone"):
+            async for chunk in iterate_in_thread(blocks(), executor):
+                got.append(chunk)
+        return got
+
+    assert asyncio.run(run()) == [b"a", b"b"]
+
+
+def test_the_source_is_never_read_and_closed_at_once(executor: ThreadPoolExecutor) -> None:
+    # The consumer leaves while a read is in flight: the source is closed after that read
+    # ends, by the thread that reads it.
+    reading = threading.Event()
+    events: list[str] = []
+
+    def blocks() -> Iterator[bytes]:
+        try:
+            yield b"first"
+            reading.set()
+            time.sleep(0.2)  # a slow read, in flight when the consumer leaves
+            events.append("read done")
+            yield b"second"
+        finally:
+            events.append("closed")
+
+    async def run() -> None:
+        stream = cast(AsyncGenerator[bytes, None], iterate_in_thread(blocks(), executor))
+        assert await stream.__anext__() == b"first"
+        await asyncio.get_running_loop().run_in_executor(None, reading.wait, 5)
+        await stream.aclose()
+
+    asyncio.run(run())
+    for _ in range(100):
+        if "closed" in events:
+            break
+        time.sleep(0.01)
+    assert events == ["read done", "closed"]

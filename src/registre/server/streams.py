@@ -131,26 +131,100 @@ def _set_done(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-async def iterate_in_thread(chunks: Iterator[bytes], executor: Executor) -> AsyncIterator[bytes]:
-    """Iterate a blocking iterator from the loop, reading one chunk ahead in a thread."""
-    loop = asyncio.get_running_loop()
-    ahead = loop.run_in_executor(executor, next, chunks, None)
+async def iterate_in_thread(
+    chunks: Iterator[bytes], executor: Executor, ahead: int = QUEUE_CHUNKS
+) -> AsyncIterator[bytes]:
+    """Iterate a blocking iterator from the loop: a worker thread runs it up to ``ahead``
+    chunks in front of the consumer, so reading (and verifying) the next chunks overlaps
+    sending this one. The source is closed, in the thread that reads it, when the consumer
+    stops early."""
+    prefetch = _Prefetch(chunks, executor, asyncio.get_running_loop(), ahead)
     try:
-        while True:
-            # Shielded: if the client goes away, the read in flight finishes in its thread
-            # and the iterator is closed only afterwards (it must not be closed mid-next()).
-            chunk = await asyncio.shield(ahead)
-            if chunk is None:
-                return
-            ahead = loop.run_in_executor(executor, next, chunks, None)
-            yield chunk
+        while (item := await prefetch.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, bytes)
+            yield item
     finally:
-        ahead.add_done_callback(lambda done: _close_after(done, chunks))
+        prefetch.stop()
 
 
-def _close_after(done: asyncio.Future[bytes | None], chunks: Iterator[bytes]) -> None:
-    if not done.cancelled():
-        done.exception()  # retrieved here, so asyncio does not warn about it
+class _Prefetch:
+    """A bounded queue from one blocking iterator to the event loop. A worker thread reads
+    while there is room and leaves when the queue is full, so a slow client holds no thread;
+    the loop sends one back when it takes a chunk. At most one thread reads at a time."""
+
+    def __init__(
+        self,
+        chunks: Iterator[bytes],
+        executor: Executor,
+        loop: asyncio.AbstractEventLoop,
+        capacity: int,
+    ) -> None:
+        self._chunks = chunks
+        self._executor = executor
+        self._loop = loop
+        self._capacity = capacity
+        self._items: deque[object] = deque()
+        self._lock = threading.Lock()
+        self._waiter: asyncio.Future[None] | None = None
+        self._reading = False  # a thread is in _fill
+        self._finished = False  # the source ended or failed: nothing more to read
+        self._stopped = False  # the consumer left
+
+    async def get(self) -> object:
+        while True:
+            with self._lock:
+                item = self._items.popleft() if self._items else None
+                waiter = None
+                if item is None:
+                    waiter = self._waiter = self._loop.create_future()
+                start = not (self._reading or self._finished)
+                self._reading = self._reading or start
+            if start:
+                self._loop.run_in_executor(self._executor, self._fill)
+            if waiter is None:
+                return item
+            await waiter
+
+    def stop(self) -> None:
+        """The consumer is gone: a reading thread closes the source when it sees this;
+        with none reading, it is closed here."""
+        with self._lock:
+            self._stopped = True
+            self._items.clear()
+            idle = not self._reading
+        if idle:
+            _close(self._chunks)
+
+    def _fill(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopped or len(self._items) >= self._capacity:
+                    self._reading = False
+                    stopped = self._stopped
+                    break
+            try:
+                item: object = next(self._chunks)
+            except StopIteration:
+                item = _END
+            except BaseException as exc:  # delivered to the consumer, in order
+                item = exc
+            with self._lock:
+                self._items.append(item)
+                waiter, self._waiter = self._waiter, None
+                if item is _END or isinstance(item, BaseException):
+                    self._finished = True
+                    self._reading = False
+            if waiter is not None:
+                self._loop.call_soon_threadsafe(_set_done, waiter)
+            if self._finished:
+                return
+        if stopped:
+            _close(self._chunks)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
     close = getattr(chunks, "close", None)
     if close is not None:
         close()

@@ -9,9 +9,11 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from registre.domain.errors import IntegrityError
 from registre.server.mlflow import mount_mlflow
 from registre.service.registry import Registry
 from registre.service.tracking import Tracking
+from registre.store.blobs.local import LocalBlobStore
 
 API = "/api/2.0/mlflow"
 PROXY = "/api/2.0/mlflow-artifacts"
@@ -206,3 +208,38 @@ def test_proxy_streams_verified_bytes_and_multipart_parts_come_back(http: TestCl
     listing = http.get(f"{PROXY}/artifacts", params={"path": f"{root}/d"}).json()
     assert [f["path"] for f in listing["files"]] == ["big.bin", "blob.bin"]
     assert http.get(f"{PROXY}/presigned/{root}/d/big.bin").status_code == 501
+
+
+@pytest.mark.parametrize("size", [100_000, 1024 * 1024 + 1], ids=["whole", "streamed"])
+def test_a_damaged_artifact_is_never_served_whole(
+    http: TestClient, registry: Registry, size: int
+) -> None:
+    """Up to 1 MiB a file is verified before its first byte is sent (a JSON error instead);
+    above, the stream stops before its last chunk."""
+    run_id = http.post(f"{API}/runs/create", json={"experiment_id": "0"}).json()["run"]["info"][
+        "run_id"
+    ]
+    data = (hashlib.sha256(b"x").digest() * (size // 32 + 1))[:size]
+    url = f"{PROXY}/artifacts/0/{run_id}/artifacts/f.bin"
+    assert http.put(url, content=data).status_code == 200
+    digest = hashlib.sha256(data).hexdigest()
+    assert isinstance(registry.blobs, LocalBlobStore)
+    path = registry.blobs.root / "sha256" / digest[:2] / digest
+    path.chmod(0o644)
+    with path.open("r+b") as handle:  # one byte flipped near the end
+        handle.seek(size - 10)
+        byte = handle.read(1)
+        handle.seek(size - 10)
+        handle.write(bytes([byte[0] ^ 1]))
+    if size <= 1024 * 1024:
+        response = http.get(url)
+        assert response.status_code == 500
+        assert response.json()["error_code"] == "DATA_LOSS"
+        assert "corrupted" in response.json()["message"]
+        return
+    received = 0
+    with pytest.raises(IntegrityError), http.stream("GET", url) as response:
+        assert response.status_code == 200
+        for chunk in response.iter_raw():
+            received += len(chunk)
+    assert received < size

@@ -13,7 +13,7 @@ import asyncio
 import mimetypes
 import posixpath
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -22,14 +22,16 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from registre.domain.errors import InvalidInput
-from registre.domain.tracking import check_artifact_key
+from registre.domain.tracking import ArtifactEntry, check_artifact_key
 from registre.server.mlflow.errors import MlflowError
 from registre.server.mlflow.params import Params
 from registre.server.mlflow.routing import Call, Endpoint, json_response
 from registre.server.streams import coalesce, consume_in_thread, iterate_in_thread
+from registre.service.tracking_artifacts import TrackingArtifacts
 
 Message = dict[str, Any]
 SMALL_UPLOAD = 1024 * 1024  # bytes: received whole before it is stored
+SMALL_DOWNLOAD = 1024 * 1024  # bytes: read and verified whole before it is sent
 
 
 async def upload(call: Call) -> Response:
@@ -62,7 +64,9 @@ async def download(call: Call) -> Response:
 
 async def _send(call: Call, key: str) -> Response:
     """The file at artifact key ``key`` as an attachment, typed like the official server does."""
-    entry, chunks = await run_in_threadpool(call.tracking.artifacts.open, key)
+    loop = asyncio.get_running_loop()
+    artifacts = call.tracking.artifacts
+    entry, body = await loop.run_in_executor(call.executor, _open, artifacts, key)
     name = posixpath.basename(key)
     headers = {
         "Content-Length": str(entry.size),
@@ -72,7 +76,19 @@ async def _send(call: Call, key: str) -> Response:
         "Content-Disposition": _attachment(name),
         "Content-Type": mime_type(name),  # as is: no "; charset=" added
     }
-    return StreamingResponse(iterate_in_thread(chunks, call.executor), headers=headers)
+    if isinstance(body, bytes):
+        return Response(body, headers=headers)
+    return StreamingResponse(iterate_in_thread(body, call.executor), headers=headers)
+
+
+def _open(artifacts: TrackingArtifacts, key: str) -> tuple[ArtifactEntry, bytes | Iterator[bytes]]:
+    """The entry and its bytes: a small file read (and verified) whole, in this one trip to
+    a thread, so a damaged one is a clean error before anything is sent; a larger one as a
+    stream verified on the way (cut short, without its last chunk, if damaged)."""
+    entry, chunks = artifacts.open(key)
+    if entry.size <= SMALL_DOWNLOAD:
+        return entry, b"".join(chunks)
+    return entry, chunks
 
 
 # MLflow's text extensions (served as text/plain), its MLmodel and mlproject file names
