@@ -22,8 +22,8 @@ Conventions:
 - JSON in and out; model names are path segments (percent-encoded), versions are integers.
 - Errors: `{"error": {"code": "NOT_FOUND", "message": "..."}}` with status 400 (`INVALID_INPUT`),
   404 (`NOT_FOUND`), 409 (`ALREADY_EXISTS`, `CONFLICT`), 413 (`PAYLOAD_TOO_LARGE`),
-  422 (`INVALID_REQUEST`: the body does not match the schema) or 500 (`INTEGRITY_ERROR`,
-  `INTERNAL_ERROR`). Never a traceback.
+  422 (`INVALID_REQUEST`: the body does not match the schema), 500 (`INTEGRITY_ERROR`,
+  `INTERNAL_ERROR`) or 507 (`STORAGE_FULL`: no space left; nothing was stored). Never a traceback.
 - The actor recorded in the history is the `X-Registre-User` header.
 - Files: upload bytes with `POST /api/v1/blobs` (raw body, optional `X-Registre-Sha256`), then
   register a version that lists `{path, digest, size}`; downloads carry `ETag` and

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 from pathlib import Path
 
 import httpx
@@ -142,3 +144,23 @@ def test_a_worker_process_collects_garbage_less_often(
         assert gc.get_threshold() == (10_000, *before[1:])
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_full_disk_is_a_507_storage_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A disk cannot be filled on demand under a real server: in-process, fsync says ENOSPC.
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    app = create_app(Settings(home=tmp_path))
+
+    async def call() -> httpx.Response:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+                return await client.post("/api/v1/blobs", content=b"x" * 100_000)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", full)
+        response = asyncio.run(call())
+    assert "out of space" in assert_error(response, 507, "STORAGE_FULL")
+    assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -15,7 +16,7 @@ from typing import TypeVar
 
 import pytest
 
-from registre.domain.errors import IntegrityError, InvalidInput, NotFound
+from registre.domain.errors import IntegrityError, InvalidInput, NotFound, StorageFull
 from registre.store.blobs import BlobStore, LocalBlobStore, S3BlobStore, open_blob_store
 from registre.store.blobs.base import CHUNK_SIZE
 from tests.fixtures.s3 import S3Location
@@ -335,3 +336,29 @@ def test_local_blobs_are_read_only_and_a_damaged_one_is_replaced_on_reupload(
     assert store.put([data]).digest == digest
     assert path.read_bytes() == data and stat.S_IMODE(path.stat().st_mode) == 0o444
     assert list((tmp_path / "blobs" / "tmp").iterdir()) == []  # no temporary file left
+
+
+@pytest.mark.parametrize("size", [1000, 3 * MiB + 5])
+def test_a_full_disk_is_storage_full_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    kept = store.put([b"stored before"])
+
+    def failing(code: int) -> Callable[[int], None]:
+        def fsync(fd: int) -> None:
+            raise OSError(code, os.strerror(code))
+
+        return fsync
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", failing(errno.ENOSPC))
+        with pytest.raises(StorageFull, match="out of space"):
+            store.put(chunked(os.urandom(size), MiB))
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+    assert list(store.iter_digests()) == [kept.digest]
+    with monkeypatch.context() as patch:  # other I/O errors stay what they are
+        patch.setattr(os, "fsync", failing(errno.EIO))
+        with pytest.raises(OSError) as raised:
+            store.put([b"other"])
+    assert not isinstance(raised.value, StorageFull)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from registre.domain.errors import StorageFull
 from registre.store.sql import tables as t
 from registre.store.sql.store import SqlStore
 
@@ -43,3 +45,20 @@ def test_a_failed_write_leaves_none_of_its_statements(store: SqlStore) -> None:
         tx.insert_model("half", "", 1)
         raise RuntimeError("something after the first statement failed")
     assert _names(store) == []
+
+
+def test_a_full_database_is_storage_full_and_keeps_what_was_there(store: SqlStore) -> None:
+    with store.write() as tx:
+        tx.insert_model("kept", "", 1)
+    with store.read() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+
+    @event.listens_for(store.engine, "connect")
+    def cap(dbapi_connection: Any, _record: Any) -> None:  # SQLite's own "disk is full"
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    store.engine.dispose()  # new connections, each capped
+    with pytest.raises(StorageFull, match="out of space"), store.write() as tx:
+        for i in range(10_000):
+            tx.insert_model(f"model-{i}-" + "x" * 200, "d" * 2000, 1)
+    assert _names(store) == ["kept"]

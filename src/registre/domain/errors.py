@@ -64,6 +64,15 @@ class IntegrityError(RegistreError):
     exit_code = 6
 
 
+class StorageFull(RegistreError):
+    """No space left for the bytes or the rows: nothing was stored. Free space (for example
+    ``registre db gc``) and retry."""
+
+    code = "STORAGE_FULL"
+    status = 507
+    exit_code = 9
+
+
 class PermissionDenied(RegistreError):
     code = "PERMISSION_DENIED"
     status = 403

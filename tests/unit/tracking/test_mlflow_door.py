@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -243,3 +245,27 @@ def test_a_damaged_artifact_is_never_served_whole(
         for chunk in response.iter_raw():
             received += len(chunk)
     assert received < size
+
+
+@pytest.mark.parametrize("size", [1000, 1024 * 1024 + 1], ids=["whole", "streamed"])
+def test_a_full_disk_answers_resource_exhausted_and_stores_nothing(
+    http: TestClient, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    run_id = http.post(f"{API}/runs/create", json={"experiment_id": "0"}).json()["run"]["info"][
+        "run_id"
+    ]
+    url = f"{PROXY}/artifacts/0/{run_id}/artifacts/f.bin"
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", full)
+        response = http.put(url, content=b"x" * size)
+    # 507, not the official server's 429 for this code: the client must not retry a full disk
+    assert response.status_code == 507
+    assert response.json()["error_code"] == "RESOURCE_EXHAUSTED"
+    assert "out of space" in response.json()["message"]
+    listing = http.get(f"{PROXY}/artifacts", params={"path": f"0/{run_id}/artifacts"}).json()
+    assert listing.get("files", []) == []
+    assert http.put(url, content=b"fits now").status_code == 200  # space again: it works

@@ -13,6 +13,7 @@ from registre.domain.errors import (
     PayloadTooLarge,
     PermissionDenied,
     RegistreError,
+    StorageFull,
     Unavailable,
     UnsafeModel,
 )
@@ -36,6 +37,9 @@ STATUS = {
     "TEMPORARILY_UNAVAILABLE": 503,
     "INTERNAL_ERROR": 500,
     "DATA_LOSS": 500,
+    # The official server answers RESOURCE_EXHAUSTED with 429, which its client retries as a
+    # rate limit; a full disk is not one: 507, which the client reports at once.
+    "RESOURCE_EXHAUSTED": 507,
 }
 _CODES: list[tuple[type[RegistreError], str]] = [
     (NotFound, "RESOURCE_DOES_NOT_EXIST"),
@@ -46,6 +50,7 @@ _CODES: list[tuple[type[RegistreError], str]] = [
     (Conflict, "RESOURCE_CONFLICT"),
     (PermissionDenied, "PERMISSION_DENIED"),
     (IntegrityError, "DATA_LOSS"),
+    (StorageFull, "RESOURCE_EXHAUSTED"),
     (Unavailable, "TEMPORARILY_UNAVAILABLE"),  # the client retries these
 ]
 

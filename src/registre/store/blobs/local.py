@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import os
 import stat
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from registre.domain.errors import IntegrityError, NotFound
+from registre.domain.errors import IntegrityError, NotFound, StorageFull
 from registre.store.blobs.base import (
     CHUNK_SIZE,
     DIGEST_RE,
@@ -80,9 +81,11 @@ class LocalBlobStore:
                     os.replace(tmp_name, final)
                 _fsync_dir(final.parent)
             return StoredBlob(digest, size)
-        except BaseException:
+        except BaseException as exc:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
+            if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+                raise StorageFull("the blob store is out of space; nothing was stored") from exc
             raise
 
     def exists(self, digest: str) -> bool:
@@ -117,6 +120,9 @@ class LocalBlobStore:
                     if DIGEST_RE.match(entry.name):
                         stat = entry.stat()
                         yield BlobInfo(entry.name, stat.st_size, stat.st_mtime)
+
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
 
 def _read(handle: BinaryIO) -> Iterator[bytes]:

@@ -35,7 +35,7 @@ from registre.domain.entities import (
     Stage,
     VersionStatus,
 )
-from registre.domain.errors import AlreadyExists, Conflict, Unavailable
+from registre.domain.errors import AlreadyExists, Conflict, StorageFull, Unavailable
 from registre.domain.filters import Node, OrderBy
 from registre.store.sql import search
 from registre.store.sql import tables as t
@@ -114,6 +114,12 @@ _LATEST_PER_STAGE = (
         & (_NEWEST.c.version == _V.version),
     )
 )
+
+
+def _out_of_space(exc: sa_exc.OperationalError) -> bool:
+    """SQLite's "database or disk is full"; PostgreSQL's disk_full (SQLSTATE 53100)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate == "53100" or "database or disk is full" in str(exc.orig)
 
 
 def _version(row: Any) -> ModelVersion:
@@ -207,6 +213,9 @@ class SqlStore:
         except sa_exc.OperationalError as exc:
             if "database is locked" in str(exc) or "deadlock" in str(exc).lower():
                 raise Unavailable("the database is busy; retry the request") from None
+            if _out_of_space(exc):
+                log.error("write failed, no space left: %s", exc.orig)
+                raise StorageFull("the database is out of space; nothing was written") from None
             raise
 
     @contextmanager
