@@ -27,6 +27,7 @@ from registre.domain.errors import (
     PayloadTooLarge,
     PermissionDenied,
     RegistreError,
+    StorageFull,
     Unavailable,
     UnsafeModel,
 )
@@ -47,6 +48,7 @@ _ERRORS: dict[str, type[RegistreError]] = {
         PermissionDenied,
         UnsafeModel,
         Unavailable,
+        StorageFull,
     )
 }
 _ERRORS["INVALID_REQUEST"] = InvalidInput
