@@ -135,13 +135,11 @@ class GroupCommit(Generic[T, R]):
                     if not self._queue:
                         self._running = False
                         return
-                with self._turn(False) as ours:
-                    if ours:
-                        batch, outcomes = self._take_batch()
-                if not ours:
+                held = self._held_batch(wait=False)
+                if held is None:
                     await asyncio.to_thread(self._wait_turn)
                     continue
-                self._tell(batch, outcomes)
+                self._tell(*held)
                 await asyncio.sleep(0)  # read what has arrived before the next batch
         except BaseException:  # cancelled: the committer thread takes what is left
             self._hand_over()
@@ -203,9 +201,28 @@ class GroupCommit(Generic[T, R]):
                 if not self._queue:
                     self._running = False
                     return
-            with self._turn():
-                batch, outcomes = self._take_batch()
-            self._tell(batch, outcomes)
+            held = self._held_batch(wait=True)
+            assert held is not None  # (a turn waited for is always held)
+            self._tell(*held)
+
+    def _held_batch(self, wait: bool) -> tuple[list[_Pending[T]], Sequence[object]] | None:
+        """Take the turn and run a batch under it; None if the turn was not ``wait``ed for and
+        is held elsewhere. A turn that cannot be taken at all (say, its lock file is gone)
+        fails the batch with its error rather than leaving it queued to be retried forever."""
+        held = None
+        try:
+            with self._turn(wait) as ours:
+                if ours:
+                    held = self._take_batch()
+        except Exception as exc:
+            if held is not None:  # the batch ran; only letting go of the turn failed
+                log.exception("group commit: the turn could not be let go of")
+                return held
+            log.error("group commit: the turn could not be taken: %s", exc)
+            with self._cond:
+                batch = [self._queue.popleft() for _ in range(min(self._limit, len(self._queue)))]
+            return batch, [exc] * len(batch)
+        return held
 
     def _take_batch(self) -> tuple[list[_Pending[T]], Sequence[object]]:
         """Take what is queued and run it (the turn is held). The batch is taken once the turn

@@ -265,3 +265,59 @@ def test_on_loop_thread_callers_are_still_served() -> None:
 
     assert asyncio.run(main()) == [102, 103]
     commit.close()
+
+
+class BrokenTurn:
+    """A turn that fails to be taken (``on_enter``) or let go of (``on_exit``) while broken."""
+
+    def __init__(self, on_enter: bool = True, on_exit: bool = False) -> None:
+        self.on_enter, self.on_exit = on_enter, on_exit
+        self.broken = True
+
+    @contextmanager
+    def __call__(self, wait: bool = True) -> Iterator[bool]:
+        if self.broken and self.on_enter:
+            raise OSError("the lock file is gone")
+        yield True
+        if self.broken and self.on_exit:
+            raise OSError("the lock could not be released")
+
+
+@pytest.mark.parametrize("on_loop", [False, True], ids=["committer", "on-loop"])
+def test_a_turn_that_cannot_be_taken_fails_the_batch_instead_of_retrying(on_loop: bool) -> None:
+    ran: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        ran.append(list(items))
+        return [i * 10 for i in items]
+
+    turn = BrokenTurn()
+    commit = GroupCommit(run, turn=turn, on_loop=on_loop)
+    with pytest.raises(OSError, match="lock file is gone"):
+        commit.submit(1)
+
+    async def from_loop(i: int) -> int:
+        return await asyncio.wait_for(commit.submit_async(i), 5)
+
+    with pytest.raises(OSError, match="lock file is gone"):
+        asyncio.run(from_loop(2))
+    assert ran == []  # neither item ran, and neither is left queued to be retried
+    turn.broken = False
+    assert commit.submit(3) == 30
+    assert asyncio.run(from_loop(4)) == 40
+    assert ran == [[3], [4]]
+    commit.close()
+
+
+def test_a_turn_that_cannot_be_let_go_of_still_tells_the_batch_its_outcomes() -> None:
+    ran: list[list[int]] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        ran.append(list(items))
+        return [i * 10 for i in items]
+
+    commit = GroupCommit(run, turn=BrokenTurn(on_enter=False, on_exit=True))
+    assert commit.submit(1) == 10  # it ran (and committed): that is its outcome
+    assert asyncio.run(commit.submit_async(2)) == 20
+    assert ran == [[1], [2]]
+    commit.close()
