@@ -9,12 +9,15 @@ test:  ## set up (virtualenvs, PostgreSQL binaries) and run the whole test suite
 	scripts/bootstrap test
 	scripts/install-services
 	.venv/bin/ruff check src tests bench examples
+	.venv/bin/ruff format --check src tests bench examples
+	.venv/bin/mypy
 	REGISTRE_MLFLOW2_PYTHON=$${REGISTRE_MLFLOW2_PYTHON:-$(CURDIR)/.venv-mlflow2/bin/python} \
 	  .venv/bin/python -m pytest -q -p no:cacheprovider
 
-lint:
+lint:  ## ruff (lint + format) and mypy, as `make test` runs them
 	.venv/bin/ruff check src tests bench examples
 	.venv/bin/ruff format --check src tests bench examples
+	.venv/bin/mypy
 
 format:
 	.venv/bin/ruff format src tests bench examples

@@ -43,7 +43,7 @@ def get(
     """Download files, checking each against its recorded sha256; prints the paths written."""
     registry = client(ctx)
     # Client.download picks the files and checks them; the bar's size is known for "all".
-    total = None if path else sum(f.size for f in registry.list_files(name, version))
+    total = None if path else sum(f.size or 0 for f in registry.list_files(name, version))
     with progress(registry, total, "downloading") as downloading:
         written = downloading.download(name, version, dest, path)
     for target in written:

@@ -116,7 +116,7 @@ def show(ctx: typer.Context, name: Name, version: Version, json_: JsonOption = F
             ("Created by", found.created_by or ""),
             ("Created", local_time(found.created_at)),
             ("Updated", local_time(found.updated_at)),
-            ("Files", f"{len(found.files)} ({sum(f.size for f in found.files)} bytes)"),
+            ("Files", f"{len(found.files)} ({sum(f.size or 0 for f in found.files)} bytes)"),
         ]
     )
 

@@ -198,7 +198,7 @@ class RemoteBackend:
         create_model: bool = True,
         number: int | None = None,
     ) -> ModelVersion:
-        body = {
+        body: dict[str, Any] = {
             "files": [{"path": f.path, "digest": f.digest, "size": f.size} for f in files],
             "source": source,
             "run_id": run_id,
@@ -323,9 +323,9 @@ class RemoteBackend:
         headers: dict[str, str] | None = None,
         stream: bool = False,
     ) -> httpx.Response:
-        all_headers: dict[str, str | bytes] = dict(headers or {})
         # UTF-8 bytes: httpx would refuse a non-ASCII str (and the server decodes UTF-8).
-        all_headers["X-Registre-User"] = (self.user or current_actor()).encode()
+        all_headers = {k.encode(): v.encode() for k, v in (headers or {}).items()}
+        all_headers[b"X-Registre-User"] = (self.user or current_actor()).encode()
         request = self._http.build_request(
             method, url, params=params, content=content, headers=all_headers
         )

@@ -95,6 +95,7 @@ def list_files(name: str, version: str, registry: RegistryDep) -> Response:
 async def download_file(name: str, version: str, path: str, request: Request) -> Response:
     registry = registry_of(request)
     entry, chunks = await run_in_threadpool(registry.open_file, name, version, path)
+    assert entry.size is not None  # a registered version's files always carry their size
     headers = {
         "content-length": str(entry.size),
         "etag": f'"{entry.digest}"',

@@ -12,6 +12,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from registre.domain import names
@@ -150,12 +151,12 @@ class Tracking:
             everything = q.search_experiments(conn, stages, None, order, None, 0)
         found = [
             e for e in everything
-            if tf.matches(conditions, lambda c, e=e: tf.experiment_value(e, c), missing=False)
+            if tf.matches(conditions, partial(tf.experiment_value, e), missing=False)
         ]  # fmt: skip
         if by_name:  # by code point, as MLflow does, whatever the database's collation
             found.sort(key=lambda e: int(e.id))
             for name, descending in reversed(keys):
-                found.sort(key=lambda e, n=name: tf.experiment_sort_key(e, n), reverse=descending)
+                found.sort(key=partial(_experiment_sort_key, name), reverse=descending)
         return _page(found[offset : offset + limit + 1], limit, offset)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
@@ -599,3 +600,7 @@ def _newer(point: Metric, latest: Metric) -> bool:
 
 
 __all__ = ["Tracking"]
+
+
+def _experiment_sort_key(field: str, experiment: Experiment) -> str | int:
+    return tf.experiment_sort_key(experiment, field)

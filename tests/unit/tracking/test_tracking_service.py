@@ -38,6 +38,15 @@ def test_experiments_are_unique_by_name_and_numbered_from_one(tracking: Tracking
     ]
 
 
+def test_experiments_by_name_order_by_code_point_after_the_filter(tracking: Tracking) -> None:
+    for name, team in [("b", "ml"), ("B", "ml"), ("a", "ml"), ("\u00e4", "ml"), ("c", "ops")]:
+        tracking.create_experiment(name, tags={"team": team})
+    found = tracking.search_experiments(filter="tags.team = 'ml'", order_by=["name DESC"])
+    assert [e.name for e in found.items] == ["\u00e4", "b", "a", "B"]
+    found = tracking.search_experiments(filter="tags.team = 'ml'", order_by=["name"])
+    assert [e.name for e in found.items] == ["B", "a", "b", "\u00e4"]
+
+
 def test_experiment_artifact_location_is_refused(tracking: Tracking) -> None:
     with pytest.raises(InvalidInput):
         tracking.create_experiment("elsewhere", artifact_location="file:///tmp")

@@ -79,7 +79,7 @@ def _dump_pickle(model: Any, file: Path, serialization: str) -> Path:
         except ImportError as exc:
             raise InvalidInput("serialization='cloudpickle' needs the cloudpickle package") from exc
     else:
-        pickler = pickle  # type: ignore[no-redef]
+        pickler = pickle
     with file.open("wb") as out:
         # The default protocol, not the highest: older Pythons (and MLflow) must read it.
         pickler.dump(model, out, protocol=pickle.DEFAULT_PROTOCOL)
@@ -151,6 +151,6 @@ def _unpickle(file: Path) -> Any:
     try:
         import cloudpickle as unpickler  # reads both plain pickles and cloudpickle's output
     except ImportError:
-        unpickler = pickle  # type: ignore[no-redef]
+        unpickler = pickle
     with file.open("rb") as source:
         return unpickler.load(source)

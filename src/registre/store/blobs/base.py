@@ -38,10 +38,10 @@ def iter_chunks(
 ) -> Iterator[bytes]:
     """Yield non-empty byte chunks from a file-like object or an iterable of bytes."""
     if hasattr(source, "read"):
-        while chunk := source.read(chunk_size):  # type: ignore[union-attr]
+        while chunk := source.read(chunk_size):
             yield chunk
     else:
-        for chunk in source:  # type: ignore[union-attr]
+        for chunk in source:
             if chunk:
                 yield bytes(chunk)
 

@@ -112,7 +112,7 @@ class S3BlobStore:
 
         options: dict[str, Any] = {**_DEFAULT_CLIENT_OPTIONS, **(client_options or {})}
         if allow_http is None:
-            allow_http = bool(endpoint) and endpoint.lower().startswith("http://")
+            allow_http = endpoint is not None and endpoint.lower().startswith("http://")
         if allow_http:
             options["allow_http"] = True
 

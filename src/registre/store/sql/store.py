@@ -558,8 +558,8 @@ class WriteTx:
                 row["version_id"] = vid
             files.extend(v.files)
             for rows, into in zip(v.values, values, strict=True):
-                for row in rows:
-                    row["version_id"] = vid
+                for value_row in rows:
+                    value_row["version_id"] = vid
                 into.extend(rows)
         if files:
             self.conn.execute(_INSERT_FILES, files)
@@ -586,7 +586,7 @@ class WriteTx:
             select(t.versions).where(_V.model_id == model_id, _V.version == version)
         ).first()
 
-    def versions_in_stage(self, model_id: int, stage: Stage) -> list[Any]:
+    def versions_in_stage(self, model_id: int, stage: Stage) -> Sequence[Any]:
         return self.conn.execute(
             select(_V.id, _V.version).where(_V.model_id == model_id, _V.stage == stage.value)
         ).all()
