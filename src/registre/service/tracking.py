@@ -599,8 +599,8 @@ def _newer(point: Metric, latest: Metric) -> bool:
     return rank(point) >= rank(latest)
 
 
-__all__ = ["Tracking"]
-
-
 def _experiment_sort_key(field: str, experiment: Experiment) -> str | int:
     return tf.experiment_sort_key(experiment, field)
+
+
+__all__ = ["Tracking"]
