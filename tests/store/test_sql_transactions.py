@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,3 +64,32 @@ def test_a_full_database_is_storage_full_and_keeps_what_was_there(store: SqlStor
         for i in range(10_000):
             tx.insert_model(f"model-{i}-" + "x" * 200, "d" * 2000, 1)
     assert _names(store) == ["kept"]
+
+
+def test_writers_queued_for_the_turn_leave_the_pool_to_its_holder(store: SqlStore) -> None:
+    """A group commit holds the writers' turn while its batch checks out a connection: writers
+    waiting for the turn must not hold the pool's connections meanwhile (deadlock)."""
+    pool = store.engine.pool
+    capacity = pool.size() + pool._max_overflow  # type: ignore[attr-defined]
+    failures: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            with store.write() as tx:
+                tx.insert_model(f"queued-{i}", "", i)
+        except BaseException as exc:
+            failures.append(exc)
+
+    with store.write_turn():
+        waiting = [threading.Thread(target=write, args=(i,)) for i in range(capacity + 5)]
+        for thread in waiting:
+            thread.start()
+        deadline = time.monotonic() + 1.0  # time for them to reach the turn (or drain the pool)
+        while pool.checkedout() < capacity and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with store.write() as tx:  # the holder's own write needs a connection now
+            tx.insert_model("holder", "", 0)
+    for thread in waiting:
+        thread.join(timeout=60)
+    assert not failures
+    assert len(_names(store)) == capacity + 6

@@ -67,7 +67,7 @@ def check_version(version: object) -> int:
         raise InvalidInput(f"invalid version {version!r}: expected a positive integer")
     if isinstance(version, int):
         number = version
-    elif isinstance(version, str) and version.strip().isdigit():
+    elif isinstance(version, str) and version.strip().isascii() and version.strip().isdigit():
         number = int(version.strip())
     else:
         raise InvalidInput(f"invalid version {version!r}: expected a positive integer")

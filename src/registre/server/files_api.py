@@ -48,7 +48,7 @@ async def upload_blob(
 ) -> Response:
     limit = settings_of(request).max_upload_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the upload ({declared} bytes) exceeds the limit of {limit} bytes")
     expected = x_registre_sha256.strip().lower() if x_registre_sha256 else None
     registry = registry_of(request)

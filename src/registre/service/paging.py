@@ -9,6 +9,7 @@ import json
 from registre.domain.errors import InvalidInput
 
 MAX_RESULTS_LIMIT = 200_000
+MAX_OFFSET = 2**62  # SQL offsets are 64-bit; a token past this was never issued here
 
 
 def check_max_results(value: object, default: int = 100) -> int:
@@ -30,7 +31,7 @@ def decode_token(token: str | None) -> int:
         offset = json.loads(base64.urlsafe_b64decode(token.encode() + b"==").decode())["offset"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise InvalidInput("invalid page_token") from None
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidInput("invalid page_token")
     return offset
 

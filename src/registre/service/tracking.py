@@ -57,6 +57,8 @@ MAX_BATCH_METRICS = 1000
 MAX_BATCH_PARAMS = 100
 MAX_BATCH_TAGS = 100
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # timestamps and steps are stored as BIGINT
+
 
 class Tracking:
     """Experiments, runs and logged models beside a :class:`Registry`, in the same database.
@@ -568,9 +570,12 @@ def _int(value: object, what: str, default: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InvalidInput(f"{what} must be an integer, got {value!r}")
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):  # (int(inf) overflows)
         raise InvalidInput(f"{what} must be an integer, got {value!r}") from None
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise InvalidInput(f"{what} must fit in 64 bits, got {value!r}")
+    return number
 
 
 def _metric(m: Metric) -> Metric:
@@ -579,7 +584,7 @@ def _metric(m: Metric) -> Metric:
         raise InvalidInput(f"metric {m.key!r} must be a number")
     try:
         value = float(m.value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # (an int past the largest float overflows)
         raise InvalidInput(f"metric {m.key!r} must be a number, got {m.value!r}") from None
     model_id = check_model_id(m.model_id) if m.model_id else None
     dataset_name, dataset_digest = check_metric_dataset(m.dataset_name, m.dataset_digest)

@@ -357,7 +357,7 @@ class _Scoring:
     async def _body(self, request: Request) -> bytes:
         limit = self.options.max_body_bytes
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes")
         chunks = []
         size = 0

@@ -55,7 +55,7 @@ async def upload(call: Call) -> Response:
 def _declared_size(request: Request) -> int:
     """The body's Content-Length; unknown (chunked) counts as large."""
     length = request.headers.get("content-length", "")
-    return int(length) if length.isdigit() else SMALL_UPLOAD + 1
+    return int(length) if length.isascii() and length.isdigit() else SMALL_UPLOAD + 1
 
 
 async def download(call: Call) -> Response:

@@ -182,7 +182,7 @@ def _version(call: Call) -> tuple[str, str]:
             "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'version'."
         )
     version = str(version)
-    if not version.lstrip("-").isdigit():
+    if not (version.isascii() and version.lstrip("-").isdigit()):
         raise MlflowError(
             "INVALID_PARAMETER_VALUE", f"Parameter 'version' must be an integer, got '{version}'."
         )

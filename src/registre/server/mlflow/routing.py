@@ -8,7 +8,6 @@ return a Starlette response themselves.
 from __future__ import annotations
 
 import base64
-import binascii
 import inspect
 import json
 from collections import defaultdict
@@ -88,7 +87,11 @@ class Services:
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     # Metric values go through serializers.number(): NaN and infinities arrive as strings,
     # so no bare float here is non-finite (orjson would write it as null).
-    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+    try:
+        content = orjson.dumps(body)
+    except orjson.JSONEncodeError:  # say, an error message quoting a lone surrogate
+        content = json.dumps(body).encode()  # (escapes it as \\udXXX)
+    return Response(content, status, headers=headers, media_type="application/json")
 
 
 def error_response(exc: BaseException) -> Response:
@@ -105,7 +108,7 @@ async def _params(request: Request, body: str) -> Params:
         if raw.strip():
             try:
                 parsed = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # (bad UTF-8 is a ValueError too)
                 raise MlflowError("BAD_REQUEST", "the request body is not valid JSON") from None
             if not isinstance(parsed, dict):
                 raise MlflowError("BAD_REQUEST", "the request body must be a JSON object")
@@ -120,7 +123,7 @@ def _basic_user(request: Request) -> str | None:
         return None
     try:
         user = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")[0]
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # bad base64, bad UTF-8, or non-ASCII text (all ValueErrors)
         return None
     return user[:256] or None
 

@@ -354,9 +354,17 @@ def log_model_history(call: Call) -> Message:
     run_id, model_json = p.run_id(), p.string("model_json", required=True)
     try:
         entry = json.loads(model_json)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise MlflowError("INVALID_PARAMETER_VALUE", "model_json is not valid JSON") from None
-    history = json.loads(call.tracking.get_run(run_id).tags.get(LOG_MODEL_HISTORY_TAG, "[]"))
+    try:  # the tag is a run tag like any other: anyone may have set it to anything
+        history = json.loads(call.tracking.get_run(run_id).tags.get(LOG_MODEL_HISTORY_TAG, "[]"))
+    except (ValueError, RecursionError):
+        history = None
+    if not isinstance(history, list):
+        raise MlflowError(
+            "INVALID_PARAMETER_VALUE",
+            f"the run's {LOG_MODEL_HISTORY_TAG} tag is not a JSON list; fix or delete it",
+        )
     text = json.dumps([*history, entry])
     if len(text) <= 5000:  # the tag value limit; the history is informational only
         call.tracking.log_batch(run_id, tags={LOG_MODEL_HISTORY_TAG: text})

@@ -35,7 +35,13 @@ from registre.domain.entities import (
     Stage,
     VersionStatus,
 )
-from registre.domain.errors import AlreadyExists, Conflict, StorageFull, Unavailable
+from registre.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    StorageFull,
+    Unavailable,
+)
 from registre.domain.filters import Node, OrderBy
 from registre.store.sql import search
 from registre.store.sql import tables as t
@@ -50,6 +56,7 @@ from registre.store.sql.engine import (
 
 _V = t.versions.c
 log = logging.getLogger(__name__)
+NOT_TEXT = "the request holds text that is not valid Unicode (a lone UTF-16 surrogate)"
 
 # In the order _version() unpacks them (positional access is several times cheaper than by name).
 _VERSION_COLUMNS = (
@@ -201,8 +208,10 @@ class SqlStore:
     def write(self) -> Iterator[WriteTx]:
         """One write transaction; commits on success, rolls back on any exception."""
         try:
-            # (the connection is checked out before the turn: the turn is for the SQL alone)
-            with self.engine.connect() as conn, self._turn(), conn.begin():
+            # The turn before the connection, always: a group commit holds the turn while its
+            # batch checks out connections, so a writer waiting for the turn must hold none
+            # (the other order let waiters take the whole pool and the turn's holder starve).
+            with self._turn(), self.engine.connect() as conn, conn.begin():
                 if self._sqlite:
                     begin_sqlite(conn, immediate=True)
                 yield WriteTx(conn)
@@ -217,13 +226,20 @@ class SqlStore:
                 log.error("write failed, no space left: %s", exc.orig)
                 raise StorageFull("the database is out of space; nothing was written") from None
             raise
+        except (UnicodeEncodeError, sa_exc.StatementError) as exc:
+            _raise_if_not_text(exc)
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            if self._sqlite:  # one snapshot for every statement of the read
-                begin_sqlite(conn)
-            yield conn
+        try:
+            with self.engine.connect() as conn:
+                if self._sqlite:  # one snapshot for every statement of the read
+                    begin_sqlite(conn)
+                yield conn
+        except (UnicodeEncodeError, sa_exc.StatementError) as exc:
+            _raise_if_not_text(exc)
+            raise
 
     # ---- reads -------------------------------------------------------------------------
     # Hot reads use statements built once with bind parameters: building a select() per call
@@ -332,6 +348,15 @@ class SqlStore:
         return set(conn.execute(select(t.version_files.c.digest).distinct()).scalars())
 
 
+def _raise_if_not_text(exc: BaseException) -> None:
+    """Text the database cannot encode (a lone UTF-16 surrogate, from an escaped JSON string
+    or an undecodable file name) is the caller's input, not a fault here."""
+    if isinstance(exc, UnicodeEncodeError) or isinstance(
+        getattr(exc, "orig", None), UnicodeEncodeError
+    ):
+        raise InvalidInput(NOT_TEXT) from None
+
+
 def _version_doc(
     tags: dict[str, str],
     metrics: dict[str, float],
@@ -341,7 +366,10 @@ def _version_doc(
 ) -> str:
     """A version's read document (what ``_version`` reads back), as stored on its row."""
     doc = {"tags": tags, "metrics": metrics, "params": params, "aliases": aliases, "files": files}
-    return orjson.dumps(doc).decode()
+    try:
+        return orjson.dumps(doc).decode()
+    except orjson.JSONEncodeError:  # only text can fail here (numbers are finite or null)
+        raise InvalidInput(NOT_TEXT) from None
 
 
 @dataclass(frozen=True, slots=True)
