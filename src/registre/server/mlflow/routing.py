@@ -90,7 +90,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     try:
         content = orjson.dumps(body)
     except orjson.JSONEncodeError:  # say, an error message quoting a lone surrogate
-        content = json.dumps(body).encode()  # (escapes it as \\udXXX)
+        content = json.dumps(body).encode()  # (escapes it as \udXXX)
     return Response(content, status, headers=headers, media_type="application/json")
 
 
