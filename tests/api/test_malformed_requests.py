@@ -129,3 +129,54 @@ def test_a_basic_auth_header_that_is_not_ascii_is_ignored(http: httpx.Client, ru
     assert response.status_code == 200
     assert response.json()["run"]["info"]["run_id"] == run_id
     json.dumps(response.json())  # a whole, valid answer
+
+
+def _native_error(response: httpx.Response) -> str:
+    assert response.status_code == 400, response.text
+    return str(response.json()["error"]["code"])
+
+
+@pytest.mark.parametrize(
+    "details",
+    ['{"k": "\\ud800"}', '{"\\ud800": 1}', '{"x": 1000000000000000000000000000000}',
+     '{"x": -9223372036854775809}', '{"x": NaN}', '{"x": 1e400}',
+     '{"x": ' + "[" * 300 + "]" * 300 + "}"],
+    ids=["surrogate", "surrogate-key", "int-past-64-bits", "int-below-64-bits", "nan",
+         "inf", "300-deep"],
+)  # fmt: skip
+def test_event_details_must_read_back_as_written(http: httpx.Client, details: str) -> None:
+    name = f"events-{uuid.uuid4().hex[:8]}"
+    http.post("/api/v1/models", json={"name": name}).raise_for_status()
+    body = f'{{"action": "note", "details": {details}}}'
+    response = _raw(http, "POST", f"/api/v1/models/{name}/events", body)
+    assert _native_error(response) == "INVALID_INPUT"
+    history = http.get(f"/api/v1/models/{name}/history")
+    assert history.status_code == 200
+    assert [e["action"] for e in history.json()["events"]] == ["create_model"]
+
+
+@pytest.mark.parametrize(
+    "filter_",
+    ["(" * 400 + "name = 'a'" + ")" * 400, " or ".join(["name = 'a'"] * 1000)],
+    ids=["400-deep", "1000-terms"],
+)
+def test_filters_past_the_limits_are_invalid_in_both_doors(
+    http: httpx.Client, filter_: str
+) -> None:
+    for path in ("/api/v1/models", "/api/v1/versions"):
+        assert _native_error(http.get(path, params={"filter": filter_})) == "INVALID_INPUT"
+    for path in ("registered-models/search", "model-versions/search"):
+        response = http.get(f"{API}/{path}", params={"filter": filter_})
+        assert _mlflow_error(response) == "INVALID_PARAMETER_VALUE"
+    runs = {"experiment_ids": ["0"], "filter": " and ".join(["params.a = 'a'"] * 1000)}
+    assert _mlflow_error(http.post(f"{API}/runs/search", json=runs)) == "INVALID_PARAMETER_VALUE"
+
+
+def test_a_page_token_of_deeply_nested_json_is_invalid(http: httpx.Client) -> None:
+    token = base64.urlsafe_b64encode(b"[" * 1000).decode()
+    assert (
+        _native_error(http.get("/api/v1/models", params={"page_token": token})) == "INVALID_INPUT"
+    )
+    search = {"experiment_ids": ["0"], "page_token": token}
+    response = http.post(f"{API}/runs/search", json=search)
+    assert _mlflow_error(response) == "INVALID_PARAMETER_VALUE"

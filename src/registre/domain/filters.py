@@ -76,6 +76,10 @@ _PREFIXES = {
     "params": "param",
 }
 _NUMERIC_ATTRS = {"version", "created_at", "updated_at"}
+# Far beyond any filter a person writes, well inside what a database parses (SQLite refuses
+# expressions nested 1,000 deep) and what a recursive parser can descend.
+MAX_FILTER_TERMS = 100
+MAX_FILTER_DEPTH = 32
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -123,6 +127,8 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.depth = 0
+        self.terms = 0
 
     def peek(self) -> _Tok | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -168,9 +174,18 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok.text == "(":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_FILTER_DEPTH:
+                raise InvalidInput(
+                    f"invalid filter: parentheses nested more than {MAX_FILTER_DEPTH} deep"
+                )
             node = self.expr()
             self.expect(")")
+            self.depth -= 1
             return node
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise InvalidInput(f"invalid filter: more than {MAX_FILTER_TERMS} comparisons")
         return self.compare()
 
     def field(self) -> Field:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from registre.domain.errors import InvalidInput
+from registre.domain.filters import MAX_FILTER_TERMS
 from registre.domain.tracking import Experiment, LoggedModel, Run
 
 T = TypeVar("T")
@@ -131,6 +132,8 @@ def parse(text: str | None) -> list[Condition]:
             conditions.append(Condition(kind, key, op, _value(toks.pop(0))))
         else:
             raise InvalidInput(f"invalid filter {text!r}: expected an operator, got {op_text!r}")
+        if len(conditions) > MAX_FILTER_TERMS:
+            raise InvalidInput(f"invalid filter: more than {MAX_FILTER_TERMS} comparisons")
         if toks:
             word = toks.pop(0)
             if word[0] != "word" or word[1].upper() != "AND" or not toks:

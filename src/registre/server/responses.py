@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,12 +26,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def json_response(
     content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    return Response(
-        orjson.dumps(content),
-        status_code=status_code,
-        headers=headers,
-        media_type="application/json",
-    )
+    try:
+        body = orjson.dumps(content)
+    except orjson.JSONEncodeError:
+        # What orjson refuses and the standard library writes: an error message quoting a
+        # lone surrogate (escaped as \udXXX), history recorded before details were checked.
+        body = json.dumps(content).encode()
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
 def error_response(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 
 from registre.domain.errors import InvalidInput
@@ -29,7 +28,7 @@ def decode_token(token: str | None) -> int:
         return 0
     try:
         offset = json.loads(base64.urlsafe_b64decode(token.encode() + b"==").decode())["offset"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # (binascii and UTF-8 errors too)
         raise InvalidInput("invalid page_token") from None
     if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidInput("invalid page_token")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
+import orjson
+
 from registre.domain import names
 from registre.domain.entities import (
     Event,
@@ -602,7 +604,7 @@ class Registry:
         if action not in EXTERNAL_ACTIONS:
             valid = ", ".join(sorted(EXTERNAL_ACTIONS))
             raise InvalidInput(f"invalid event action {action!r}: expected one of {valid}")
-        after = dict(details or {})
+        after = _plain_json(dict(details or {}), "event details")
         if len(repr(after)) > 10_000:
             raise InvalidInput("event details are larger than 10,000 characters")
         with self.store.write() as tx:
@@ -717,6 +719,21 @@ def _check_params(params: Mapping[str, Any] | None) -> dict[str, str]:
             raise InvalidInput(f"param {key!r} is longer than 6000 characters")
         clean[key] = text
     return clean
+
+
+def _plain_json(value: dict[str, Any], what: str) -> dict[str, Any]:
+    """``value`` if it reads back exactly as written: text, finite numbers, 64-bit integers,
+    at most 255 levels deep (history is read by every door, long after it was written)."""
+    try:
+        same = orjson.loads(orjson.dumps(value)) == value
+    except orjson.JSONEncodeError:
+        same = False
+    if not same:
+        raise InvalidInput(
+            f"{what} must be plain JSON: text, finite numbers, 64-bit integers, at most 255 "
+            "levels deep"
+        )
+    return value
 
 
 __all__ = ["Registry"]

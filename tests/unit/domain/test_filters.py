@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from registre.domain import tracking_filters
 from registre.domain.errors import InvalidInput
 from registre.domain.filters import (
+    MAX_FILTER_DEPTH,
+    MAX_FILTER_TERMS,
     BoolOp,
     Compare,
     Field,
@@ -87,3 +90,20 @@ def test_order_by() -> None:
     ]
     with pytest.raises(InvalidInput):
         parse_order_by(["name sideways"])
+
+
+def test_filters_are_bounded_in_comparisons_and_nesting() -> None:
+    term = "name = 'a'"
+    assert parse_filter(" or ".join([term] * MAX_FILTER_TERMS)) is not None
+    with pytest.raises(InvalidInput, match=f"more than {MAX_FILTER_TERMS} comparisons"):
+        parse_filter(" or ".join([term] * (MAX_FILTER_TERMS + 1)))
+    depth = MAX_FILTER_DEPTH
+    assert parse_filter("(" * depth + term + ")" * depth) is not None
+    with pytest.raises(InvalidInput, match=f"nested more than {MAX_FILTER_DEPTH} deep"):
+        parse_filter("(" * (depth + 1) + term + ")" * (depth + 1))
+    with pytest.raises(InvalidInput, match="comparisons"):  # runs and logged models too
+        tracking_filters.parse(" and ".join(["params.a = 'x'"] * (MAX_FILTER_TERMS + 1)))
+    assert (
+        len(tracking_filters.parse(" and ".join(["params.a = 'x'"] * MAX_FILTER_TERMS)))
+        == MAX_FILTER_TERMS
+    )

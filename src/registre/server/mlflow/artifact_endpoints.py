@@ -25,7 +25,8 @@ from registre.domain.errors import InvalidInput
 from registre.domain.tracking import ArtifactEntry, check_artifact_key
 from registre.server.mlflow.errors import MlflowError
 from registre.server.mlflow.params import Params
-from registre.server.mlflow.routing import Call, Endpoint, json_response
+from registre.server.mlflow.routing import Call, Endpoint
+from registre.server.responses import json_response
 from registre.server.streams import coalesce, consume_in_thread, iterate_in_thread
 from registre.service.tracking_artifacts import TrackingArtifacts
 

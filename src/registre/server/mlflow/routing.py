@@ -16,7 +16,6 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +32,10 @@ except ImportError:  # pragma: no cover - older or newer Starlette
 
 from registre.server.mlflow.errors import MlflowError, error_body, not_found_endpoint
 from registre.server.mlflow.params import Params
+
+# (Metric values go through serializers.number(): NaN and infinities arrive as strings, so no
+# bare float in a response is non-finite, which orjson would write as null.)
+from registre.server.responses import json_response
 from registre.service.context import set_actor
 from registre.service.registry import Registry
 from registre.service.tracking import Tracking
@@ -82,16 +85,6 @@ class Services:
             tracking = Tracking(registry)
             state.tracking = tracking
         return registry, tracking
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    # Metric values go through serializers.number(): NaN and infinities arrive as strings,
-    # so no bare float here is non-finite (orjson would write it as null).
-    try:
-        content = orjson.dumps(body)
-    except orjson.JSONEncodeError:  # say, an error message quoting a lone surrogate
-        content = json.dumps(body).encode()  # (escapes it as \udXXX)
-    return Response(content, status, headers=headers, media_type="application/json")
 
 
 def error_response(exc: BaseException) -> Response:
