@@ -26,6 +26,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def json_response(
     content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
+    # (The MLflow door sends metric values through serializers.number(): NaN and infinities go
+    # out as strings, so no bare float here is non-finite, which orjson would write as null.)
     try:
         body = orjson.dumps(content)
     except orjson.JSONEncodeError:

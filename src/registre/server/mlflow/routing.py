@@ -32,9 +32,6 @@ except ImportError:  # pragma: no cover - older or newer Starlette
 
 from registre.server.mlflow.errors import MlflowError, error_body, not_found_endpoint
 from registre.server.mlflow.params import Params
-
-# (Metric values go through serializers.number(): NaN and infinities arrive as strings, so no
-# bare float in a response is non-finite, which orjson would write as null.)
 from registre.server.responses import json_response
 from registre.service.context import set_actor
 from registre.service.registry import Registry
